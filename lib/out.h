@@ -1,0 +1,34 @@
+/* out.h -- a stage's output: one PUSH socket per downstream worker, one open
+ * batch per socket, flushed when full or after the linger time.
+ *
+ * The caller picks the shard (gh_shard() of a partition key for stateful
+ * downstreams, gh_out_next() for round robin), adds one item to the encoder
+ * gh_out_enc() returns, then calls gh_out_commit().  Sends block when the
+ * downstream's high-water mark is reached: that is the pipeline's
+ * backpressure (bounded memory, nothing dropped).  gh_out_eos() flushes and
+ * sends one end-of-stream frame to every downstream worker.
+ */
+#ifndef GH_OUT_H
+#define GH_OUT_H
+#include "gh_proto.h"
+#include <stdint.h>
+
+typedef struct gh_out gh_out_t;
+
+/* endpoints: comma-separated ZeroMQ endpoints (connect), at least one.
+ * Returns NULL (and logs why) on a bad endpoint. */
+gh_out_t *gh_out_new(void *zctx, const char *endpoints, int type, const char *self_id, int batch_max,
+                     int linger_ms, int hwm);
+void gh_out_destroy(gh_out_t **o);
+unsigned gh_out_n(const gh_out_t *o);
+unsigned gh_out_next(gh_out_t *o);                 /* round-robin shard */
+void gh_out_set_pt(gh_out_t *o, int64_t pt_ns);    /* origin time stamped on batches opened from now on */
+gh_enc_t *gh_out_enc(gh_out_t *o, unsigned shard); /* opens a batch when none is open */
+int gh_out_commit(gh_out_t *o, unsigned shard);    /* one item added; flushes a full batch */
+int gh_out_tick(gh_out_t *o);                      /* flushes batches older than the linger */
+int gh_out_flush(gh_out_t *o);
+int gh_out_eos(gh_out_t *o);
+int gh_out_pending(const gh_out_t *o);             /* 1 when a batch is open */
+uint64_t gh_out_items(const gh_out_t *o);          /* items sent so far */
+uint64_t gh_out_batches(const gh_out_t *o);
+#endif

@@ -1,0 +1,488 @@
+/* anomaly.c -- event-time rate series per key, bursts, new templates and rate
+ * samples for ghost-anomaly (see anomaly.h for the contract). */
+#include "anomaly/anomaly.h"
+#include "anomaly/detector.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+#define S_KEY_MAX 96
+#define S_TXT_MAX 1024     /* template text / class kept per series */
+#define S_LINE_MAX 512     /* example line bytes kept */
+#define S_HOST_MAX 64
+#define S_HOST_SLOTS 4
+#define S_BACKFILL_MAX 288 /* zero buckets back-filled into a new series */
+#define S_GAP_MAX 1440     /* zero buckets fed in one go to an idle series */
+
+typedef struct {
+    char host[S_HOST_MAX];
+    uint32_t n;
+} s_host_t;
+
+typedef struct {
+    double count;
+    uint32_t nex;
+    char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
+    s_host_t hosts[S_HOST_SLOTS];
+} s_bucket_t;
+
+typedef struct s_series {
+    struct s_series *next;          /* hash chain */
+    uint64_t h;
+    char key[S_KEY_MAX];
+    char tpl[S_TXT_MAX];
+    char cls[S_TXT_MAX];
+    gh_detector_t *det;
+    int64_t next_close;             /* first bucket index not yet closed */
+    int64_t last_ts;                /* last event time */
+    s_bucket_t *open;               /* ring of nopen buckets, by index mod nopen */
+    double hist[GH_MAX_SERIES];     /* last closed bucket counts, ring */
+    uint64_t nhist;
+    /* open burst */
+    int64_t burst_start, burst_last;
+    double burst_sum, burst_score;
+    uint32_t bnex;
+    char bex[GH_MAX_EXAMPLES][S_LINE_MAX];
+    char bhost[S_HOST_MAX];
+} s_series_t;
+
+struct gh_anomaly {
+    gh_anomaly_cfg_t cfg;
+    gh_anomaly_sink_t sink;
+    int64_t bucket_ms, late_ms;
+    int nopen;
+    int period;
+    int started;
+    int64_t first_ts, max_ts;
+    int64_t first_idx, closed_idx;  /* every bucket < closed_idx is closed */
+    s_series_t **tab;
+    size_t tabn;
+    gh_anomaly_stats_t st;
+    uint64_t *seen;                 /* open-addressing set of template ids (+1) */
+    size_t seen_cap, seen_n;
+};
+
+void gh_anomaly_defaults(gh_anomaly_cfg_t *c)
+{
+    c->bucket_s = 60;
+    c->lateness_s = 30;
+    c->warmup_s = 300;
+    c->min_level = GH_LVL_WARNING;
+    c->min_count = 5;
+    c->max_series = 4096;
+    c->idle_s = 21600;
+    c->max_templates = 1000000;
+}
+
+gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink)
+{
+    gh_anomaly_t *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    gh_anomaly_defaults(&a->cfg);
+    if (cfg) {
+        if (cfg->bucket_s > 0) a->cfg.bucket_s = cfg->bucket_s;
+        if (cfg->lateness_s > 0) a->cfg.lateness_s = cfg->lateness_s;
+        if (cfg->warmup_s > 0) a->cfg.warmup_s = cfg->warmup_s;
+        if (cfg->min_level > 0) a->cfg.min_level = cfg->min_level;
+        if (cfg->min_count > 0) a->cfg.min_count = cfg->min_count;
+        if (cfg->max_series > 0) a->cfg.max_series = cfg->max_series;
+        if (cfg->idle_s > 0) a->cfg.idle_s = cfg->idle_s;
+        if (cfg->max_templates > 0) a->cfg.max_templates = cfg->max_templates;
+    }
+    a->sink = sink;
+    a->bucket_ms = (int64_t)a->cfg.bucket_s * 1000;
+    a->late_ms = (int64_t)a->cfg.lateness_s * 1000;
+    a->nopen = (int)((a->late_ms + a->bucket_ms - 1) / a->bucket_ms) + 2;
+    a->period = a->cfg.bucket_s <= 43200 ? 86400 / a->cfg.bucket_s : 0;
+    a->tabn = 1;
+    while (a->tabn < 2 * (size_t)a->cfg.max_series) a->tabn <<= 1;
+    a->tab = calloc(a->tabn, sizeof *a->tab);
+    a->seen_cap = 1024;
+    a->seen = calloc(a->seen_cap, sizeof *a->seen);
+    if (!a->tab || !a->seen) {
+        gh_anomaly_destroy(&a);
+        return NULL;
+    }
+    return a;
+}
+
+static void s_series_free(s_series_t *s)
+{
+    if (!s) return;
+    gh_detector_destroy(&s->det);
+    free(s->open);
+    free(s);
+}
+
+void gh_anomaly_destroy(gh_anomaly_t **ap)
+{
+    if (!ap || !*ap) return;
+    gh_anomaly_t *a = *ap;
+    if (a->tab)
+        for (size_t i = 0; i < a->tabn; i++)
+            for (s_series_t *s = a->tab[i], *nx; s; s = nx) {
+                nx = s->next;
+                s_series_free(s);
+            }
+    free(a->tab);
+    free(a->seen);
+    free(a);
+    *ap = NULL;
+}
+
+void gh_anomaly_get_stats(const gh_anomaly_t *a, gh_anomaly_stats_t *st) { *st = a->st; }
+
+/* floor(ts / bucket) for negative times too. */
+static int64_t s_idx(const gh_anomaly_t *a, int64_t ts)
+{
+    int64_t q = ts / a->bucket_ms;
+    if (ts < 0 && q * a->bucket_ms != ts) q--;
+    return q;
+}
+
+static void s_copy(char *dst, size_t cap, gh_str_t s)
+{
+    size_t n = s.n < cap - 1 ? s.n : cap - 1;
+    if (n) memcpy(dst, s.p, n);
+    dst[n] = 0;
+}
+
+/* ---- seen template ids ---------------------------------------------------- */
+
+/* Returns 1 if id was already known, 0 if it was added, -1 if the set is full
+ * (then the id is treated as known: better silent than a flood). */
+static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
+{
+    uint64_t v = id + 1 ? id + 1 : 1;   /* 0 marks an empty slot */
+    if (a->seen_n * 2 >= a->seen_cap) {
+        if (a->seen_n >= (size_t)a->cfg.max_templates) {
+            for (size_t i = gh_hash(&v, sizeof v, 7) & (a->seen_cap - 1); a->seen[i];
+                 i = (i + 1) & (a->seen_cap - 1))
+                if (a->seen[i] == v) return 1;
+            return -1;
+        }
+        size_t nc = a->seen_cap * 2;
+        uint64_t *ns = calloc(nc, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < a->seen_cap; i++) {
+            if (!a->seen[i]) continue;
+            size_t j = gh_hash(&a->seen[i], sizeof a->seen[i], 7) & (nc - 1);
+            while (ns[j]) j = (j + 1) & (nc - 1);
+            ns[j] = a->seen[i];
+        }
+        free(a->seen);
+        a->seen = ns;
+        a->seen_cap = nc;
+    }
+    size_t i = gh_hash(&v, sizeof v, 7) & (a->seen_cap - 1);
+    while (a->seen[i]) {
+        if (a->seen[i] == v) return 1;
+        i = (i + 1) & (a->seen_cap - 1);
+    }
+    a->seen[i] = v;
+    a->seen_n++;
+    return 0;
+}
+
+/* ---- alerts ---------------------------------------------------------------- */
+
+static void s_alert_id(char out[17], const char *kind, const char *key, int64_t start_ms)
+{
+    char buf[S_KEY_MAX + 64];
+    int n = snprintf(buf, sizeof buf, "%s|%s|%" PRId64, kind, key, start_ms);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
+    snprintf(out, 17, "%016" PRIx64, gh_hash(buf, (size_t)n, 0));
+}
+
+static void s_emit(gh_anomaly_t *a, const gh_alert_t *al)
+{
+    a->st.alerts++;
+    if (a->sink.on_alert) a->sink.on_alert(a->sink.ctx, al);
+}
+
+/* Dominant host of a bucket (>= 80% of its events), or NULL. */
+static const char *s_dominant(const s_bucket_t *b)
+{
+    for (int i = 0; i < S_HOST_SLOTS; i++)
+        if (b->hosts[i].n && b->count > 0 && b->hosts[i].n >= 0.8 * b->count) return b->hosts[i].host;
+    return NULL;
+}
+
+static void s_burst_alert(gh_anomaly_t *a, s_series_t *s, const char *state, const gh_det_out_t *o,
+                          double last_count)
+{
+    gh_alert_t al;
+    char id[17];
+    memset(&al, 0, sizeof al);
+    s_alert_id(id, "burst", s->key, s->burst_start * a->bucket_ms);
+    double per_min = 60.0 / a->cfg.bucket_s;
+    al.id = gh_cstr(id);
+    al.kind = gh_cstr("burst");
+    al.key = gh_cstr(s->key);
+    al.state = gh_cstr(state);
+    al.tpl = gh_cstr(s->tpl);
+    al.cls = gh_cstr(s->cls);
+    if (s->bhost[0]) al.host = gh_cstr(s->bhost);
+    al.start_ms = s->burst_start * a->bucket_ms;
+    al.end_ms = (s->burst_last + 1) * a->bucket_ms;
+    al.count = s->burst_sum;
+    al.rate = last_count * per_min;
+    al.baseline = o->baseline * per_min;
+    al.score = s->burst_score;
+    al.nexamples = s->bnex;
+    for (uint32_t i = 0; i < s->bnex; i++) al.examples[i] = gh_cstr(s->bex[i]);
+    uint64_t n = s->nhist < GH_MAX_SERIES ? s->nhist : GH_MAX_SERIES;
+    for (uint64_t i = 0; i < n; i++) al.series[i] = s->hist[(s->nhist - n + i) % GH_MAX_SERIES];
+    al.nseries = (uint32_t)n;
+    s_emit(a, &al);
+}
+
+/* ---- series ---------------------------------------------------------------- */
+
+/* Close bucket idx of s: feed the detector, emit the rate sample and any
+ * burst transition.  `emit` is 0 for back-filled history. */
+static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
+{
+    s_bucket_t *b = &s->open[(uint64_t)idx % (uint64_t)a->nopen];
+    double cnt = b->count;
+    gh_det_out_t o;
+    gh_detector_step(s->det, cnt, &o);
+    s->hist[s->nhist % GH_MAX_SERIES] = cnt;
+    s->nhist++;
+    a->st.buckets++;
+
+    const char *dom = s_dominant(b);
+    gh_rate_t r;
+    memset(&r, 0, sizeof r);
+    r.key = gh_cstr(s->key);
+    r.t_ms = idx * a->bucket_ms;
+    r.width_s = (uint32_t)a->cfg.bucket_s;
+    r.count = cnt;
+    r.threshold = o.warm ? o.threshold : 0;
+    r.tpl = gh_cstr(s->tpl);
+    r.cls = gh_cstr(s->cls);
+    r.host = gh_cstr(dom ? dom : "");
+    a->st.rates++;
+    if (a->sink.on_rate) a->sink.on_rate(a->sink.ctx, &r);
+
+    if (o.event == GH_DET_START) {
+        s->burst_start = s->burst_last = idx;
+        s->burst_sum = cnt;
+        s->burst_score = o.score;
+        s->bnex = b->nex;
+        memcpy(s->bex, b->ex, sizeof s->bex);
+        s_copy(s->bhost, sizeof s->bhost, gh_cstr(dom ? dom : ""));
+        s_burst_alert(a, s, "firing", &o, cnt);
+    } else if (o.in_burst) {
+        s->burst_sum += cnt;
+        if (cnt > 0) s->burst_last = idx;
+        if (o.score > s->burst_score) s->burst_score = o.score;
+        if (o.event == GH_DET_UPDATE) s_burst_alert(a, s, "update", &o, cnt);
+    } else if (o.event == GH_DET_END) {
+        s_burst_alert(a, s, "resolved", &o, cnt);
+    }
+    memset(b, 0, sizeof *b);
+}
+
+static void s_unlink(gh_anomaly_t *a, s_series_t *s)
+{
+    s_series_t **pp = &a->tab[s->h & (a->tabn - 1)];
+    while (*pp && *pp != s) pp = &(*pp)->next;
+    if (*pp) *pp = s->next;
+    a->st.series--;
+    a->st.evicted++;
+    s_series_free(s);
+}
+
+/* Evict the least recently active series that is not in a burst. */
+static int s_evict_one(gh_anomaly_t *a)
+{
+    s_series_t *victim = NULL;
+    for (size_t i = 0; i < a->tabn; i++)
+        for (s_series_t *s = a->tab[i]; s; s = s->next)
+            if (!gh_detector_in_burst(s->det) && (!victim || s->last_ts < victim->last_ts)) victim = s;
+    if (!victim) return -1;
+    s_unlink(a, victim);
+    return 0;
+}
+
+static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c)
+{
+    uint64_t h = gh_hash(key, strlen(key), 0);
+    for (s_series_t *s = a->tab[h & (a->tabn - 1)]; s; s = s->next)
+        if (s->h == h && !strcmp(s->key, key)) return s;
+    if (a->st.series >= (uint64_t)a->cfg.max_series && s_evict_one(a) != 0) return NULL;
+    s_series_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    gh_detector_cfg_t dc;
+    gh_detector_defaults(&dc);
+    dc.period = a->period;
+    dc.min_count = a->cfg.min_count;
+    s->det = gh_detector_new(&dc);
+    s->open = calloc((size_t)a->nopen, sizeof *s->open);
+    if (!s->det || !s->open) {
+        s_series_free(s);
+        return NULL;
+    }
+    s->h = h;
+    snprintf(s->key, sizeof s->key, "%s", key);
+    if (!strncmp(key, "tpl:", 4)) s_copy(s->tpl, sizeof s->tpl, c->tpl);
+    if (!strncmp(key, "tpl:", 4) || !strncmp(key, "class:", 6)) s_copy(s->cls, sizeof s->cls, c->cls);
+    /* the series was silent since the stage started: say so to the detector */
+    int64_t from = a->closed_idx - S_BACKFILL_MAX;
+    if (from < a->first_idx) from = a->first_idx;
+    gh_det_out_t o;
+    for (int64_t i = from; i < a->closed_idx; i++) gh_detector_step(s->det, 0, &o);
+    s->next_close = a->closed_idx;
+    s->next = a->tab[h & (a->tabn - 1)];
+    a->tab[h & (a->tabn - 1)] = s;
+    a->st.series++;
+    return s;
+}
+
+/* Close every bucket below a->closed_idx in every series; evict idle ones. */
+static void s_close_all(gh_anomaly_t *a)
+{
+    int64_t idle_ms = (int64_t)a->cfg.idle_s * 1000;
+    int64_t wm = a->max_ts - a->late_ms;
+    for (size_t i = 0; i < a->tabn; i++) {
+        s_series_t *s = a->tab[i], *nx;
+        for (; s; s = nx) {
+            nx = s->next;
+            if (s->next_close >= a->closed_idx) continue;
+            if (wm - s->last_ts > idle_ms && !gh_detector_in_burst(s->det)) {
+                s_unlink(a, s);
+                continue;
+            }
+            if (a->closed_idx - s->next_close > S_GAP_MAX) {
+                /* a long silence: the detector only needs its last window */
+                int64_t skip_to = a->closed_idx - S_GAP_MAX;
+                for (int64_t j = s->next_close; j < skip_to && j < s->next_close + a->nopen; j++)
+                    memset(&s->open[(uint64_t)j % (uint64_t)a->nopen], 0, sizeof(s_bucket_t));
+                s->next_close = skip_to;
+            }
+            for (; s->next_close < a->closed_idx; s->next_close++) s_close_bucket(a, s, s->next_close);
+        }
+    }
+}
+
+void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts)
+{
+    if (!a->started) {
+        a->started = 1;
+        a->first_ts = a->max_ts = ts;
+        a->first_idx = s_idx(a, ts);
+        /* nothing before the first event's bucket is counted */
+        a->closed_idx = a->first_idx;
+        return;
+    }
+    if (ts <= a->max_ts) return;
+    a->max_ts = ts;
+    int64_t c = s_idx(a, ts - a->late_ms);
+    if (c > a->closed_idx) {
+        a->closed_idx = c;
+        s_close_all(a);
+    }
+}
+
+static void s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx)
+{
+    s_bucket_t *b = &s->open[(uint64_t)idx % (uint64_t)a->nopen];
+    b->count += 1;
+    if (b->nex < GH_MAX_EXAMPLES) s_copy(b->ex[b->nex++], S_LINE_MAX, c->raw);
+    int placed = 0;
+    for (int i = 0; i < S_HOST_SLOTS && !placed; i++) {
+        s_host_t *hs = &b->hosts[i];
+        if (hs->n == 0) {
+            s_copy(hs->host, sizeof hs->host, c->host);
+            hs->n = 1;
+            placed = 1;
+        } else if (strlen(hs->host) == c->host.n && !memcmp(hs->host, c->host.p, c->host.n)) {
+            hs->n++;
+            placed = 1;
+        }
+    }
+    if (c->ts_ms > s->last_ts) s->last_ts = c->ts_ms;
+}
+
+static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key)
+{
+    int known = s_seen_test_add(a, c->tpl_id);
+    if (known != 0) return;
+    if (c->ts_ms - a->first_ts < (int64_t)a->cfg.warmup_s * 1000) return;
+    if (c->level > a->cfg.min_level) return;
+    gh_alert_t al;
+    char id[17], tpl[S_TXT_MAX], cls[S_TXT_MAX], host[S_HOST_MAX], ex[S_LINE_MAX];
+    memset(&al, 0, sizeof al);
+    s_alert_id(id, "new_template", key, 0);
+    s_copy(tpl, sizeof tpl, c->tpl);
+    s_copy(cls, sizeof cls, c->cls);
+    s_copy(host, sizeof host, c->host);
+    s_copy(ex, sizeof ex, c->raw);
+    al.id = gh_cstr(id);
+    al.kind = gh_cstr("new_template");
+    al.key = gh_cstr(key);
+    al.state = gh_cstr("firing");
+    al.tpl = gh_cstr(tpl);
+    al.cls = gh_cstr(cls);
+    if (host[0]) al.host = gh_cstr(host);
+    al.start_ms = al.end_ms = c->ts_ms;
+    al.count = 1;
+    al.score = 1;
+    al.nexamples = 1;
+    al.examples[0] = gh_cstr(ex);
+    s_emit(a, &al);
+}
+
+int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
+{
+    char key[S_KEY_MAX];
+    if (c->keys & GH_KEY_TEMPLATE) {
+        snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
+        if (!a->started) gh_anomaly_advance(a, c->ts_ms);
+        s_new_template(a, c, key);
+    }
+    gh_anomaly_advance(a, c->ts_ms);
+    int64_t idx = s_idx(a, c->ts_ms);
+    if (idx < a->closed_idx) {
+        a->st.late++;
+        return 1;
+    }
+    a->st.items++;
+    int rc = 0;
+    if (c->keys & GH_KEY_TEMPLATE) {
+        snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
+        s_series_t *s = s_get(a, key, c);
+        if (s) s_count(a, s, c, idx);
+        else rc = -1;
+    }
+    if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
+        snprintf(key, sizeof key, "class:%.*s", (int)(c->cls.n < 64 ? c->cls.n : 64), c->cls.p);
+        s_series_t *s = s_get(a, key, c);
+        if (s) s_count(a, s, c, idx);
+        else rc = -1;
+    }
+    if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
+        snprintf(key, sizeof key, "level:%s", gh_level_name(c->level));
+        s_series_t *s = s_get(a, key, c);
+        if (s) s_count(a, s, c, idx);
+        else rc = -1;
+    }
+    return rc;
+}
+
+void gh_anomaly_flush(gh_anomaly_t *a)
+{
+    if (!a->started) return;
+    /* every bucket that holds an event closes */
+    int64_t c = s_idx(a, a->max_ts) + 1;
+    if (c > a->closed_idx) {
+        a->closed_idx = c;
+        s_close_all(a);
+    }
+}

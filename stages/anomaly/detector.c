@@ -1,0 +1,276 @@
+/* detector.c -- robust streaming baseline, surprise score and burst state
+ * machine for one series (see detector.h for the model). */
+#include "anomaly/detector.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_BINS 288     /* seasonal profile resolution cap (memory per series) */
+#define S_SHORT_MAX 16
+#define S_CLIP 1e9         /* cap, in sd, on one surprise value's update (off) */
+
+struct gh_detector {
+    gh_detector_cfg_t cfg;
+    uint64_t n;            /* values fed */
+    double *win;           /* ring of deseasonalised values, cfg.window long */
+    double *tmp;           /* scratch for selection */
+    int is_counts;         /* every value so far a non-negative integer */
+    /* seasonal profile */
+    int bins;
+    double *seas;          /* per-bin offset */
+    uint32_t *seas_n;      /* per-bin updates */
+    int seas_on;
+    /* surprise statistic */
+    double zs[S_SHORT_MAX];
+    double a_mean, a_var;  /* long-run EW moments of the short-term mean |z| */
+    uint64_t a_n;
+    /* burst */
+    int in_burst, quiet;
+    double peak, reported;
+};
+
+void gh_detector_defaults(gh_detector_cfg_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->window = 288;
+    c->warmup = 60;
+    c->period = 0;
+    c->short_len = 3;
+    c->fire_score = 0.95;
+    c->end_score = 0.5;
+    c->end_quiet = 3;
+    c->min_count = 0;
+    c->update_ratio = 2.0;
+}
+
+gh_detector_t *gh_detector_new(const gh_detector_cfg_t *cfg)
+{
+    gh_detector_cfg_t d;
+    gh_detector_defaults(&d);
+    gh_detector_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->cfg = d;
+    if (cfg) {
+        if (cfg->window > 2) s->cfg.window = cfg->window;
+        if (cfg->warmup > 0) s->cfg.warmup = cfg->warmup;
+        if (cfg->period > 1) s->cfg.period = cfg->period;
+        if (cfg->short_len > 0) s->cfg.short_len = cfg->short_len > S_SHORT_MAX ? S_SHORT_MAX : cfg->short_len;
+        if (cfg->fire_score > 0) s->cfg.fire_score = cfg->fire_score;
+        if (cfg->end_score > 0) s->cfg.end_score = cfg->end_score;
+        if (cfg->end_quiet > 0) s->cfg.end_quiet = cfg->end_quiet;
+        if (cfg->min_count > 0) s->cfg.min_count = cfg->min_count;
+        if (cfg->update_ratio > 1) s->cfg.update_ratio = cfg->update_ratio;
+    }
+    s->win = calloc((size_t)s->cfg.window, sizeof *s->win);
+    s->tmp = calloc((size_t)s->cfg.window, sizeof *s->tmp);
+    if (!s->win || !s->tmp) goto fail;
+    if (s->cfg.period > 1) {
+        s->bins = s->cfg.period < S_MAX_BINS ? s->cfg.period : S_MAX_BINS;
+        s->seas = calloc((size_t)s->bins, sizeof *s->seas);
+        s->seas_n = calloc((size_t)s->bins, sizeof *s->seas_n);
+        if (!s->seas || !s->seas_n) goto fail;
+    }
+    s->is_counts = 1;
+    return s;
+fail:
+    gh_detector_destroy(&s);
+    return NULL;
+}
+
+void gh_detector_destroy(gh_detector_t **dp)
+{
+    if (!dp || !*dp) return;
+    gh_detector_t *s = *dp;
+    free(s->win);
+    free(s->tmp);
+    free(s->seas);
+    free(s->seas_n);
+    free(s);
+    *dp = NULL;
+}
+
+uint64_t gh_detector_count(const gh_detector_t *d) { return d->n; }
+int gh_detector_in_burst(const gh_detector_t *d) { return d->in_burst; }
+
+/* k-th smallest of v[0..n-1] (Hoare selection; reorders v). */
+static double s_select(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (v[j] > piv) j--;
+            if (i <= j) { double t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
+}
+
+static double s_median(double *v, int n)
+{
+    if (n <= 0) return 0;
+    double m = s_select(v, n, n / 2);
+    if (n % 2 == 0) {
+        /* the lower middle is the max of the lower half after selection */
+        double lo = v[0];
+        for (int i = 1; i < n / 2; i++) if (v[i] > lo) lo = v[i];
+        m = 0.5 * (m + lo);
+    }
+    return m;
+}
+
+/* Seasonal bin of step i. */
+static int s_bin(const gh_detector_t *s, uint64_t i)
+{
+    uint64_t ph = i % (uint64_t)s->cfg.period;
+    return (int)(ph * (uint64_t)s->bins / (uint64_t)s->cfg.period);
+}
+
+/* Monotone map of a surprise (in sigmas) onto [0,1): 0.5 at 3, ~0.99 at 10. */
+static double s_squash(double t)
+{
+    if (!(t > 0)) return 0;
+    double q = t / 3.0;
+    q = q * q * q * q;
+    return q / (1.0 + q);
+}
+
+static double s_unsquash(double p)
+{
+    if (p <= 0) return 0;
+    if (p >= 1) return INFINITY;
+    return 3.0 * pow(p / (1.0 - p), 0.25);
+}
+
+void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
+{
+    const gh_detector_cfg_t *c = &s->cfg;
+    memset(out, 0, sizeof *out);
+    if (!isfinite(x)) x = 0;
+    if (s->is_counts && (x < 0 || x != floor(x))) s->is_counts = 0;
+
+    int have = s->n < (uint64_t)c->window ? (int)s->n : c->window;
+    double seas = 0;
+    int bin = 0;
+    if (s->seas) {
+        bin = s_bin(s, s->n);
+        if (s->seas_on) seas = s->seas[bin];
+    }
+
+    double med = 0, scale = 0;
+    if (have > 0) {
+        memcpy(s->tmp, s->win, (size_t)have * sizeof *s->tmp);
+        med = s_median(s->tmp, have);
+        for (int i = 0; i < have; i++) s->tmp[i] = fabs(s->win[i] - med);
+        scale = 1.4826 * s_median(s->tmp, have);
+        if (scale <= 0) {
+            /* more than half the window is one value: fall back on the mean
+             * absolute deviation, which still sees the rare departures */
+            double sum = 0;
+            for (int i = 0; i < have; i++) sum += fabs(s->win[i] - med);
+            scale = 1.2533 * sum / have;
+        }
+    }
+    double base = med + seas;
+    if (s->is_counts) {
+        double pf = sqrt((base > 0 ? base : 0) + 1.0);
+        if (scale < pf) scale = pf;
+    }
+    double floor_ = 1e-9 + 1e-6 * fabs(base);
+    if (scale < floor_) scale = floor_;
+    double z = have > 0 ? (x - base) / scale : 0;
+
+    /* surprise: short-term mean |z| against its own long-run distribution */
+    int k = c->short_len;
+    memmove(s->zs + 1, s->zs, (size_t)(S_SHORT_MAX - 1) * sizeof *s->zs);
+    s->zs[0] = fabs(z) > 1e6 ? 1e6 : fabs(z);
+    double a = 0, prev_sum = 0;
+    for (int i = 0; i < k; i++) a += s->zs[i];
+    prev_sum = a - s->zs[0];
+    a /= k;
+    int warm = s->n >= (uint64_t)c->warmup;
+    double score = 0, sd = 0;
+    if (s->a_n > 0) sd = sqrt(s->a_var);
+    if (sd < 0.1) sd = 0.1;
+    if (warm && s->a_n > 0) score = s_squash((a - s->a_mean) / sd);
+    /* long-run moments over ~8 windows; S_CLIP can cap what one value
+     * teaches them (off: heavy-tailed series need their tails counted) */
+    {
+        double alpha = 1.0 / (double)(s->a_n + 1 < 8 * (uint64_t)c->window ? s->a_n + 1 : 8 * (uint64_t)c->window);
+        double av = a;
+        if (s->a_n > 10 && av > s->a_mean + S_CLIP * sd) av = s->a_mean + S_CLIP * sd;
+        double d = av - s->a_mean;
+        s->a_mean += alpha * d;
+        s->a_var = (1 - alpha) * (s->a_var + alpha * d * d);
+        s->a_n++;
+    }
+
+    /* the value that alone would reach fire_score */
+    double a_f = s->a_mean + s_unsquash(c->fire_score) * sd;
+    double zf = a_f * k - prev_sum;
+    if (zf < 0) zf = 0;
+    out->threshold = base + zf * scale;
+    if (out->threshold < c->min_count) out->threshold = c->min_count;
+
+    /* seasonal profile learns the clipped residual around the level */
+    if (s->seas) {
+        double r = x - med;
+        if (have > 0) {
+            if (r > 3 * scale) r = 3 * scale;
+            if (r < -3 * scale) r = -3 * scale;
+        }
+        uint32_t m = s->seas_n[bin];
+        double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
+        if (!s->seas_on) s->seas[bin] += alpha * (r - s->seas[bin]);
+        else s->seas[bin] += alpha * (r + seas - s->seas[bin]) * 0.5;
+        s->seas_n[bin] = m + 1;
+    }
+
+    /* window keeps the deseasonalised value */
+    s->win[s->n % (uint64_t)c->window] = x - seas;
+    s->n++;
+    if (s->seas && !s->seas_on && s->n >= 2 * (uint64_t)c->period) {
+        /* switch seasonality on: re-express the window without the profile */
+        int h = s->n < (uint64_t)c->window ? (int)s->n : c->window;
+        for (int j = 1; j <= h; j++) {
+            uint64_t step = s->n - (uint64_t)j;
+            s->win[step % (uint64_t)c->window] -= s->seas[s_bin(s, step)];
+        }
+        s->seas_on = 1;
+    }
+
+    /* burst state machine (upward only) */
+    int hot = score >= c->fire_score && x > base && x >= c->min_count;
+    if (!s->in_burst) {
+        if (hot) {
+            s->in_burst = 1;
+            s->quiet = 0;
+            s->peak = s->reported = x;
+            out->event = GH_DET_START;
+        }
+    } else {
+        if (x > s->peak) s->peak = x;
+        if (score < c->end_score || x <= base) s->quiet++;
+        else s->quiet = 0;
+        if (s->quiet >= c->end_quiet) {
+            s->in_burst = 0;
+            out->event = GH_DET_END;
+        } else if (x >= s->reported * c->update_ratio && x > s->reported) {
+            s->reported = x;
+            out->event = GH_DET_UPDATE;
+        }
+    }
+    out->score = score;
+    out->z = z;
+    out->baseline = base;
+    out->scale = scale;
+    out->in_burst = s->in_burst;
+    out->warm = warm > 0;
+    out->peak = s->peak;
+}

@@ -1,0 +1,94 @@
+/* detector.h -- the streaming anomaly detector for ONE regularly spaced series.
+ *
+ * Feed it one value per step (a bucket count, a latency sample, ...), oldest
+ * first, gaps as explicit values (zero buckets for counts).  For each value it
+ * returns a score in [0,1] and, optionally, a burst event.
+ *
+ * Model.  The baseline is robust: the median of the last `window` values after
+ * the daily (seasonal) profile has been taken out, and the scale is 1.4826 x
+ * their median absolute deviation -- so the spikes the detector looks for
+ * cannot drag the baseline along until they last longer than half the window
+ * (then they are the new normal: the baseline adapts to level shifts).  When
+ * every value seen so far is a non-negative integer the series is treated as
+ * counts and the scale is floored at the Poisson standard deviation
+ * sqrt(baseline + 1), which keeps low-rate series from alarming on one event.
+ * Once `period` steps have been seen twice, a per-phase seasonal offset (an
+ * exponentially weighted mean of the clipped residual at that phase) is added
+ * to the baseline.
+ *
+ * Score.  z = (x - baseline) / scale.  The score is a likelihood that the
+ * recent behaviour is unusual: the short-term mean of |z| (last `short_len`
+ * values, which lets a sustained moderate shift score like one big spike) is
+ * compared with the long-run distribution of that same statistic, and mapped
+ * monotonically onto [0,1] (0.5 at 3 robust sigmas of the surprise statistic,
+ * ~0.99 at 10).  Scores are 0 during warm-up.
+ *
+ * Bursts (upward only: a burst is "more than usual").  A burst starts when the
+ * score reaches `fire_score`, the value is above the baseline and at least
+ * `min_count`; it is updated when the value grows by `update_ratio` over the
+ * last reported peak; it ends after `end_quiet` consecutive values under
+ * `end_score` or back at the baseline.  One start, few updates, one end.
+ *
+ * Units.  The detector knows nothing about time: `window`, `warmup` and
+ * `period` are counts of steps.  The caller converts (period = 86400 / step).
+ */
+#ifndef GH_DETECTOR_H
+#define GH_DETECTOR_H
+
+#include <stdint.h>
+
+typedef struct {
+    int window;          /* steps in the robust baseline window (default 288) */
+    int warmup;          /* steps before anything is scored (default 60) */
+    int period;          /* seasonal period in steps, 0 = none (default 0) */
+    int short_len;       /* steps averaged for the surprise statistic (default 3) */
+    double fire_score;   /* score that starts a burst (default 0.95) */
+    double end_score;    /* a burst ends after end_quiet steps below this (default 0.5) */
+    int end_quiet;       /* (default 3) */
+    double min_count;    /* a burst needs a value at least this (default 0 = any) */
+    double update_ratio; /* update when the value reaches peak x this (default 2) */
+} gh_detector_cfg_t;
+
+typedef enum {
+    GH_DET_NONE = 0,
+    GH_DET_START,        /* a burst began at this step */
+    GH_DET_UPDATE,       /* the burst grew materially */
+    GH_DET_END           /* the burst ended (this step is back to normal) */
+} gh_det_event_t;
+
+typedef struct {
+    double score;        /* [0,1], 0 during warm-up */
+    double z;            /* signed robust z of this value */
+    double baseline;     /* expected value for this step */
+    double scale;        /* robust spread around it */
+    double threshold;    /* smallest value that would score >= fire_score on its own */
+    int event;           /* gh_det_event_t */
+    int in_burst;        /* 1 while a burst is open (including its START step) */
+    int warm;            /* 1 once past warm-up (score and threshold meaningful) */
+    double peak;         /* highest value of the open (or just ended) burst */
+} gh_det_out_t;
+
+typedef struct gh_detector gh_detector_t;
+
+/* Fill cfg with the defaults above. */
+void gh_detector_defaults(gh_detector_cfg_t *cfg);
+
+/* A new detector (cfg NULL = defaults; zero or negative fields also take the
+ * default, except period and min_count where 0 is meaningful).  Returns NULL
+ * when out of memory. */
+gh_detector_t *gh_detector_new(const gh_detector_cfg_t *cfg);
+
+/* Destroy *d and set *d to NULL; NULL-safe. */
+void gh_detector_destroy(gh_detector_t **d);
+
+/* Feed the next value; out (non-NULL) receives the score and any burst event.
+ * Non-finite values are treated as 0.  Never fails. */
+void gh_detector_step(gh_detector_t *d, double x, gh_det_out_t *out);
+
+/* Steps fed so far. */
+uint64_t gh_detector_count(const gh_detector_t *d);
+
+/* 1 while a burst is open. */
+int gh_detector_in_burst(const gh_detector_t *d);
+
+#endif

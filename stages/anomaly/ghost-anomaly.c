@@ -1,0 +1,88 @@
+/* ghost-anomaly -- counts every series in event-time windows and flags
+ * bursts and never-seen error templates (stages/anomaly/anomaly.h).
+ *
+ * Input: GH_T_CLASSIFIED items, routed here by classify because this worker
+ * owns one or more of the item's series keys.  Output 1: GH_T_ALERT to
+ * ghost-alert (sharded by alert key); output 2: GH_T_RATE samples, one per
+ * closed window and series, to ghost-predict (sharded by series key, so one
+ * series' forecast lives in one predict worker).  End of input closes every
+ * open window.
+ */
+#include "anomaly/anomaly.h"
+#include "hash.h"
+#include "log.h"
+#include "sig.h"
+#include "stage.h"
+#include <stdio.h>
+#include <string.h>
+
+static gh_stage_cfg_t s_cfg;
+static long s_bucket_s, s_lateness_s, s_warmup_s;
+static double s_min_count;
+
+static const gh_opt_t s_opts[] = {
+    GH_STAGE_OPTIONS(s_cfg, "ipc://RUN_DIR/alert-0.sock"),
+    { "connect2", GH_OPT_STR, &s_cfg.connect2, NULL, "ghost-predict endpoints for rate samples (default ipc://RUN_DIR/predict-0.sock)" },
+    { "bucket-s", GH_OPT_INT, &s_bucket_s, "60", "event-time window width, seconds" },
+    { "lateness-s", GH_OPT_INT, &s_lateness_s, "30", "how late an event may arrive before its window has closed" },
+    { "warmup-s", GH_OPT_INT, &s_warmup_s, "300", "event time seen before new-template alerts start" },
+    { "min-count", GH_OPT_DBL, &s_min_count, "5", "a burst needs at least this many events in a window" },
+    { NULL, 0, NULL, NULL, NULL },
+};
+
+static void on_alert(void *ctx, const gh_alert_t *a) {
+    gh_out_t *out = gh_stage_out(ctx, 0);
+    unsigned shard = gh_shard(gh_hash(a->key.p, a->key.n, 0), gh_out_n(out));
+    gh_enc_alert(gh_out_enc(out, shard), a);
+    gh_out_commit(out, shard);
+}
+
+static void on_rate(void *ctx, const gh_rate_t *r) {
+    gh_out_t *out = gh_stage_out(ctx, 1);
+    unsigned shard = gh_shard(gh_hash(r->key.p, r->key.n, 0), gh_out_n(out));
+    gh_enc_rate(gh_out_enc(out, shard), r);
+    gh_out_commit(out, shard);
+}
+
+static gh_anomaly_t *s_an;
+
+static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
+    uint64_t late = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (gh_anomaly_add(s_an, &b->u.cls[i]) < 0) late++;
+    if (late) gh_stage_drop(st, "late", late);
+}
+
+static void on_drain(gh_stage_t *st) {
+    (void)st;
+    gh_anomaly_flush(s_an);
+    gh_anomaly_stats_t s;
+    gh_anomaly_get_stats(s_an, &s);
+    gh_info("%llu series, %llu windows closed, %llu alerts, %llu late events dropped",
+            (unsigned long long)s.series, (unsigned long long)s.buckets, (unsigned long long)s.alerts,
+            (unsigned long long)s.late);
+}
+
+int main(int argc, char **argv) {
+    gh_stage_parse_args(s_opts, "ghost-anomaly", "[OPTIONS]", argc, argv);
+    gh_sig_install();
+    gh_stage_ops_t ops = { "anomaly", GH_T_CLASSIFIED, NULL, on_batch, NULL, on_drain };
+    gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_ALERT, "alert", GH_T_RATE, "predict");
+    if (!st) return 1;
+    gh_anomaly_cfg_t cfg;
+    gh_anomaly_defaults(&cfg);
+    cfg.bucket_s = (int)s_bucket_s;
+    cfg.lateness_s = (int)s_lateness_s;
+    cfg.warmup_s = (int)s_warmup_s;
+    cfg.min_count = s_min_count;
+    gh_anomaly_sink_t sink = { st, on_alert, on_rate };
+    if (!(s_an = gh_anomaly_new(&cfg, sink))) {
+        gh_error("bad anomaly configuration");
+        gh_stage_destroy(&st);
+        return 2;
+    }
+    int rc = gh_stage_run(st);
+    gh_anomaly_destroy(&s_an);
+    gh_stage_destroy(&st);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,121 @@
+/* ghost-classify -- gives every record a template and a failure class.
+ *
+ * Input: GH_T_RECORD batches, already partitioned by the miner's first split
+ * (ingest hashes gh_miner_partition), so each template tree lives in exactly
+ * one worker.  Output: GH_T_CLASSIFIED items to ghost-anomaly, routed by
+ * series key: the record's template series, failure-class series and level
+ * series may each belong to a different anomaly worker, so the item goes to
+ * each worker that owns one of them, with the GH_KEY_* bits saying which.
+ * Templates are saved to Redis every few seconds (only the changed ones) and
+ * restored at start.
+ */
+#include "classify/classes.h"
+#include "classify/miner.h"
+#include "clock.h"
+#include "hash.h"
+#include "log.h"
+#include "sig.h"
+#include "stage.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gh_stage_cfg_t s_cfg;
+static char *s_rules;
+static long s_max_templates, s_save_ms;
+
+static const gh_opt_t s_opts[] = {
+    GH_STAGE_OPTIONS(s_cfg, "ipc://RUN_DIR/anomaly-0.sock"),
+    { "classes", GH_OPT_STR, &s_rules, "", "failure-class rule file (default: the built-in rules)" },
+    { "max-templates", GH_OPT_INT, &s_max_templates, "20000", "templates kept; the least used are evicted" },
+    { "save-ms", GH_OPT_INT, &s_save_ms, "2000", "how often changed templates are written to Redis" },
+    { NULL, 0, NULL, NULL, NULL },
+};
+
+typedef struct {
+    gh_miner_t *miner;
+    gh_classes_t *classes;
+    int64_t next_save;
+} s_ctx_t;
+
+static uint64_t s_key_hash(const char *kind, const char *v, size_t n) {
+    char key[512];
+    int k = snprintf(key, sizeof key, "%s:%.*s", kind, (int)(n > 400 ? 400 : n), v);
+    return gh_hash(key, (size_t)k, 0);
+}
+
+static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    gh_out_t *out = gh_stage_out(st, 0);
+    unsigned nshards = gh_out_n(out);
+    for (size_t i = 0; i < b->n; i++) {
+        const gh_record_t *r = &b->u.rec[i];
+        const char *tpl;
+        size_t tpl_n;
+        int is_new;
+        uint64_t id = gh_miner_add(c->miner, r->msg.p, r->msg.n, &tpl, &tpl_n, &is_new);
+        const char *cls = gh_classes_match(c->classes, r->msg.p, r->msg.n);
+        gh_cls_t item = { r->ts_ms, id, r->level, 0, gh_cstr(cls), r->host, gh_str(tpl, tpl_n), r->raw,
+                          gh_hash(r->source.p, r->source.n, 0) };
+        /* the shard of each series this record counts in */
+        char idbuf[32];
+        int idn = snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
+        const char *lvl = gh_level_name(r->level);
+        unsigned shard[3] = { gh_shard(s_key_hash("tpl", idbuf, (size_t)idn), nshards),
+                              cls ? gh_shard(s_key_hash("class", cls, strlen(cls)), nshards) : 0,
+                              gh_shard(s_key_hash("level", lvl, strlen(lvl)), nshards) };
+        uint8_t bits[3] = { GH_KEY_TEMPLATE, cls ? GH_KEY_CLASS : 0, GH_KEY_LEVEL };
+        for (int k = 0; k < 3; k++) {
+            if (!bits[k]) continue;
+            item.keys = bits[k];
+            for (int j = k + 1; j < 3; j++) /* fold series that share this shard into one item */
+                if (bits[j] && shard[j] == shard[k]) {
+                    item.keys |= bits[j];
+                    bits[j] = 0;
+                }
+            gh_enc_cls(gh_out_enc(out, shard[k]), &item);
+            gh_out_commit(out, shard[k]);
+        }
+    }
+}
+
+static void s_save(gh_stage_t *st, s_ctx_t *c) {
+    if (gh_stage_redis(st) && gh_miner_save(c->miner, gh_stage_redis(st)) < 0)
+        gh_debug("templates not saved: redis unavailable; will retry");
+}
+
+static void on_tick(gh_stage_t *st) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    int64_t now = gh_mono_ms();
+    if (now >= c->next_save) {
+        s_save(st, c);
+        c->next_save = now + s_save_ms;
+    }
+}
+
+static void on_drain(gh_stage_t *st) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    s_save(st, c);
+    gh_info("%zu templates", gh_miner_count(c->miner));
+}
+
+int main(int argc, char **argv) {
+    gh_stage_parse_args(s_opts, "ghost-classify", "[OPTIONS]", argc, argv);
+    char err[256] = "";
+    s_ctx_t c = { gh_miner_new((size_t)s_max_templates), gh_classes_new(*s_rules ? s_rules : NULL, err, sizeof err), 0 };
+    if (!c.classes) {
+        fprintf(stderr, "ghost-classify: %s\n", err);
+        return 2;
+    }
+    gh_sig_install();
+    gh_stage_ops_t ops = { "classify", GH_T_RECORD, &c, on_batch, on_tick, on_drain };
+    gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_CLASSIFIED, "anomaly", 0, NULL);
+    if (!st) return 1;
+    if (*s_cfg.redis && gh_miner_load(c.miner, gh_stage_redis(st)) == 0 && gh_miner_count(c.miner))
+        gh_info("restored %zu templates from redis", gh_miner_count(c.miner));
+    int rc = gh_stage_run(st);
+    gh_stage_destroy(&st);
+    gh_miner_destroy(&c.miner);
+    gh_classes_destroy(&c.classes);
+    return rc ? 1 : 0;
+}

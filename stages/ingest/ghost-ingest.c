@@ -1,0 +1,124 @@
+/* ghost-ingest -- parses raw line batches into records.
+ *
+ * Input: GH_T_RAW batches (from ghost-tail or any program that PUSHes them to
+ * this worker's endpoint).  Output: GH_T_RECORD batches, sharded over the
+ * classify workers by the miner's first split (gh_miner_partition), so that
+ * N classify workers group templates exactly as one would.  Lines ghost-tail
+ * re-sends after a restart are dropped by the per-file high-water marks in
+ * Redis (stages/tail/dedup.h).  `--dump` parses files or stdin with no
+ * sockets and prints one JSON object per record.
+ */
+#include "classify/miner.h"
+#include "clock.h"
+#include "hash.h"
+#include "ingest/parse.h"
+#include "log.h"
+#include "sig.h"
+#include "stage.h"
+#include "tail/dedup.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static gh_stage_cfg_t s_cfg;
+static char *s_format, *s_host;
+static int s_dump, s_dedup;
+
+static const gh_opt_t s_opts[] = {
+    GH_STAGE_OPTIONS(s_cfg, "ipc://RUN_DIR/classify-0.sock"),
+    { "format", GH_OPT_STR, &s_format, "auto", "auto, auditd, syslog3164, syslog5424, json, logfmt, access, plain" },
+    { "host", GH_OPT_STR, &s_host, "", "host name for lines that carry none (default: this machine's)" },
+    { "dedup", GH_OPT_BOOL, &s_dedup, "1", "drop lines ghost-tail sends again after a restart (needs Redis)" },
+    { "dump", GH_OPT_BOOL, &s_dump, "0", "parse FILE... (or stdin) and print one JSON record per line; no sockets" },
+    { NULL, 0, NULL, NULL, NULL },
+};
+
+typedef struct {
+    gh_parser_t *parser;
+    gh_dedup_t *dedup;
+} s_ctx_t;
+
+static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    gh_out_t *out = gh_stage_out(st, 0);
+    unsigned nshards = gh_out_n(out);
+    int64_t now = gh_wall_ms();
+    uint64_t dups = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const gh_raw_t *r = &b->u.raw[i];
+        if (c->dedup && r->file_id && !gh_dedup_accept(c->dedup, r->file_id, r->offset)) {
+            dups++;
+            continue;
+        }
+        gh_record_t rec;
+        gh_parse_line(c->parser, r->source.p, r->source.n, r->line.p, r->line.n, now, &rec);
+        unsigned shard = gh_shard(gh_miner_partition(rec.msg.p, rec.msg.n), nshards);
+        gh_enc_record(gh_out_enc(out, shard), &rec);
+        gh_out_commit(out, shard);
+    }
+    if (dups) gh_stage_drop(st, "duplicate", dups);
+    /* high-water marks go to Redis once per batch, after the records went on */
+    if (c->dedup) gh_dedup_commit(c->dedup);
+}
+
+static void on_tick(gh_stage_t *st) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    if (c->dedup && gh_dedup_pending(c->dedup)) gh_dedup_commit(c->dedup);
+}
+
+static void on_drain(gh_stage_t *st) {
+    s_ctx_t *c = gh_stage_ctx(st);
+    gh_out_flush(gh_stage_out(st, 0));
+    if (c->dedup) gh_dedup_commit(c->dedup);
+}
+
+static int s_dump_files(gh_parser_t *p, int nargs, char **argv) {
+    if (!nargs) return gh_parse_dump(p, stdin, "stdin", stdout) < 0 ? 1 : 0;
+    int rc = 0;
+    for (int i = 1; i <= nargs; i++) {
+        FILE *f = !strcmp(argv[i], "-") ? stdin : fopen(argv[i], "r");
+        if (!f) {
+            fprintf(stderr, "ghost-ingest: cannot open %s: %s\n", argv[i], strerror(errno));
+            rc = 1;
+            continue;
+        }
+        if (gh_parse_dump(p, f, argv[i], stdout) < 0) rc = 1;
+        if (f != stdin) fclose(f);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    int nargs = gh_stage_parse_args(s_opts, "ghost-ingest", "[OPTIONS] [--dump [FILE...]]", argc, argv);
+    int fmt = -1;
+    if (strcmp(s_format, "auto") && (fmt = gh_format_parse(s_format)) < 0) {
+        fprintf(stderr, "ghost-ingest: unknown --format '%s' (see --help)\n", s_format);
+        return 2;
+    }
+    s_ctx_t c = { gh_parser_new(fmt), NULL };
+    if (!c.parser) return 1;
+    char host[256] = "";
+    if (*s_host) snprintf(host, sizeof host, "%s", s_host);
+    else gethostname(host, sizeof host);
+    gh_parser_set_default_host(c.parser, host);
+    if (s_dump) {
+        int rc = s_dump_files(c.parser, nargs, argv);
+        gh_parser_destroy(&c.parser);
+        return rc;
+    }
+    gh_sig_install();
+    gh_stage_ops_t ops = { "ingest", GH_T_RAW, &c, on_batch, on_tick, on_drain };
+    gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_RECORD, "classify", 0, NULL);
+    if (!st) return 1;
+    if (s_dedup && *s_cfg.redis) c.dedup = gh_dedup_new(gh_stage_redis(st), GH_DEDUP_NS);
+    int rc = gh_stage_run(st);
+    if (c.dedup)
+        gh_info("dedup: %llu lines accepted, %llu duplicates dropped", (unsigned long long)gh_dedup_accepted(c.dedup),
+                (unsigned long long)gh_dedup_dropped(c.dedup));
+    gh_dedup_destroy(&c.dedup);
+    gh_stage_destroy(&st);
+    gh_parser_destroy(&c.parser);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,114 @@
+/* parse_json.c -- JSON lines, parsed with jansson.
+ *
+ * A line is JSON when it starts (after blanks) with '{' and jansson accepts
+ * the whole line as one object.  Every leaf becomes a field; nested objects
+ * are flattened into dotted keys ("http.status"); strings are unescaped;
+ * numbers are written in their shortest exact form; booleans and null as
+ * true/false/null; arrays as compact JSON text.  Then, by the first key
+ * found (a dotted key counts, so ECS's "log.level" works):
+ *   time   time, timestamp, ts, @timestamp, datetime, date, t   ISO 8601 with
+ *          zones, or epoch seconds/ms/us/ns (by magnitude), number or text
+ *   level  level, severity, lvl, loglevel, log.level, levelname, log_level
+ *          words or numbers (syslog 0..7, pino 10..60); info when absent
+ *   msg    msg, message, log, short_message; the whole line when absent
+ *   host   host, hostname, host.name, host.hostname
+ */
+#include "ingest/parse_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Append the leaves of v under the key path in p->scratch[0..kn). */
+static void s_flatten(gh_parser_t *p, json_t *v, size_t kn, int depth) {
+    char num[64];
+    int len;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *c;
+        if (depth > 32 || json_object_size(v) == 0) {
+            if (kn) gh_ps_add(p, p->scratch, kn, "{}", 2, 0);
+            return;
+        }
+        json_object_foreach(v, k, c) {
+            size_t l = strlen(k), nk = kn + (kn ? 1 : 0) + l;
+            if (gh_ps_scratch(p, nk + 1) != 0) { p->oom = 1; return; }
+            if (kn) p->scratch[kn] = '.';
+            memcpy(p->scratch + nk - l, k, l);
+            s_flatten(p, c, nk, depth + 1);
+        }
+        return;
+    }
+    case JSON_STRING:
+        gh_ps_add(p, p->scratch, kn, json_string_value(v), json_string_length(v), 0);
+        return;
+    case JSON_INTEGER:
+        len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        gh_ps_add(p, p->scratch, kn, num, (size_t)len, 0);
+        return;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        len = snprintf(num, sizeof num, "%.15g", d);
+        if (strtod(num, NULL) != d) len = snprintf(num, sizeof num, "%.17g", d);
+        gh_ps_add(p, p->scratch, kn, num, (size_t)len, 0);
+        return;
+    }
+    case JSON_TRUE: gh_ps_add(p, p->scratch, kn, "true", 4, 0); return;
+    case JSON_FALSE: gh_ps_add(p, p->scratch, kn, "false", 5, 0); return;
+    case JSON_NULL: gh_ps_add(p, p->scratch, kn, "null", 4, 0); return;
+    case JSON_ARRAY: {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (s) gh_ps_add(p, p->scratch, kn, s, strlen(s), 0);
+        free(s);
+        return;
+    }
+    }
+}
+
+static long s_first(gh_parser_t *p, const char *const *keys) {
+    for (; *keys; keys++) {
+        long i = gh_ps_find(p, *keys, strlen(*keys));
+        if (i >= 0) return i;
+    }
+    return -1;
+}
+
+int gh_ps_json(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
+    size_t i = 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+    if (i >= n || line[i] != '{') return -1;
+    json_error_t jerr;
+    json_t *root = json_loadb(line + i, n - i, JSON_ALLOW_NUL, &jerr);
+    if (!root) return -1;
+    if (!json_is_object(root)) { json_decref(root); return -1; }
+    if (gh_ps_scratch(p, 256) != 0) { json_decref(root); p->oom = 1; return -1; }
+    s_flatten(p, root, 0, 0);
+    json_decref(root);
+    if (p->oom) return -1;
+
+    static const char *const tkeys[] = { "time", "timestamp", "ts", "@timestamp", "datetime", "date", "t", NULL };
+    static const char *const lkeys[] = { "level", "severity", "lvl", "loglevel", "log.level", "levelname",
+                                         "log_level", NULL };
+    static const char *const mkeys[] = { "msg", "message", "log", "short_message", NULL };
+    static const char *const hkeys[] = { "host", "hostname", "host.name", "host.hostname", NULL };
+    long k = s_first(p, tkeys);
+    int64_t ms;
+    if (k >= 0 && gh_ps_time_text(gh_ps_val(p, k), p->pf[k].vn, now_ms, &ms) == 0) {
+        p->ts_ms = ms;
+        p->has_ts = 1;
+    }
+    k = s_first(p, lkeys);
+    if (k >= 0) {
+        const char *v = gh_ps_val(p, k);
+        int lvl = gh_ps_level_word(v, p->pf[k].vn);
+        if (lvl < 0 && p->pf[k].vn && p->pf[k].vn < 8) lvl = gh_ps_level_num(strtod(v, NULL));
+        if (lvl >= 0) p->level = lvl;
+    }
+    k = s_first(p, mkeys);
+    p->msg = k >= 0 ? gh_pref_arena(p->pf[k].vo, p->pf[k].vn) : gh_pref_ext(line, n);
+    k = s_first(p, hkeys);
+    if (k >= 0) p->host = gh_pref_arena(p->pf[k].vo, p->pf[k].vn);
+    return 0;
+}

@@ -1,0 +1,226 @@
+/* test_detect.c -- the burst detector (detector.c) and the anomaly stage logic
+ * (anomaly.c): quiet on flat and noisy Poisson series, one alert per injected
+ * burst then a resolve, thin series quiet, watermark and lateness, new-template
+ * alerts only after warm-up, identical alerts for 1 or 4 shards. */
+#include "anomaly/anomaly.h"
+#include "anomaly/detector.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../check.h"
+#include "hash.h"
+
+/* Deterministic Poisson draws (Knuth for small means, normal approx above). */
+static uint64_t s_rng = 88172645463325252ull;
+static double s_unif(void)
+{
+    s_rng ^= s_rng << 13; s_rng ^= s_rng >> 7; s_rng ^= s_rng << 17;
+    return (double)(s_rng >> 11) / 9007199254740992.0;
+}
+static double s_poisson(double lam)
+{
+    if (lam > 30) {
+        double u1 = s_unif() + 1e-12, u2 = s_unif();
+        double v = lam + sqrt(lam) * sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+        return v < 0 ? 0 : floor(v + 0.5);
+    }
+    double l = exp(-lam), p = 1;
+    int k = 0;
+    do { k++; p *= s_unif(); } while (p > l);
+    return k - 1;
+}
+
+typedef struct { int start, update, end; } s_ev_t;
+
+static s_ev_t s_run(const double *v, int n, double min_count)
+{
+    gh_detector_cfg_t c;
+    gh_detector_defaults(&c);
+    c.period = 1440;
+    c.min_count = min_count;
+    gh_detector_t *d = gh_detector_new(&c);
+    s_ev_t e = { 0, 0, 0 };
+    for (int i = 0; i < n; i++) {
+        gh_det_out_t o;
+        gh_detector_step(d, v[i], &o);
+        CHECK(o.score >= 0 && o.score <= 1);
+        e.start += o.event == GH_DET_START;
+        e.update += o.event == GH_DET_UPDATE;
+        e.end += o.event == GH_DET_END;
+    }
+    gh_detector_destroy(&d);
+    CHECK(d == NULL);
+    return e;
+}
+
+static void test_detector(void)
+{
+    static double v[3000];
+    /* flat */
+    for (int i = 0; i < 3000; i++) v[i] = 20;
+    s_ev_t e = s_run(v, 3000, 5);
+    CHECK_EQ(e.start, 0);
+    /* noisy Poisson, several rates */
+    double lams[] = { 0.2, 3, 20, 200 };
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < 3000; i++) v[i] = s_poisson(lams[k]);
+        e = s_run(v, 3000, 5);
+        if (e.start) fprintf(stderr, "lambda %g: %d bursts\n", lams[k], e.start);
+        CHECK_EQ(e.start, 0);
+    }
+    /* injected burst: 10 buckets at 8x */
+    for (int i = 0; i < 3000; i++) v[i] = s_poisson(20) + (i >= 2000 && i < 2010 ? 140 : 0);
+    e = s_run(v, 3000, 5);
+    CHECK_EQ(e.start, 1);
+    CHECK_EQ(e.end, 1);
+    CHECK(e.update <= 1);
+    /* thin series: an occasional event, a 3-event minute: quiet */
+    for (int i = 0; i < 3000; i++) v[i] = (i % 97 == 0) ? 1 : 0;
+    v[1500] = 3;
+    e = s_run(v, 3000, 5);
+    CHECK_EQ(e.start, 0);
+}
+
+/* ---- stage ---- */
+
+typedef struct {
+    int alerts, bursts, firing, resolved, news, rates;
+    uint64_t idsum;
+    char last_kind[32], last_host[64];
+    int64_t first_start;
+} s_sink_t;
+
+static void s_on_alert(void *ctx, const gh_alert_t *a)
+{
+    s_sink_t *s = ctx;
+    s->alerts++;
+    snprintf(s->last_kind, sizeof s->last_kind, "%.*s", (int)a->kind.n, a->kind.p);
+    if (!strcmp(s->last_kind, "burst")) {
+        s->bursts++;
+        if (a->state.n == 6 && !memcmp(a->state.p, "firing", 6)) {
+            s->firing++;
+            if (!s->first_start) s->first_start = a->start_ms;
+            snprintf(s->last_host, sizeof s->last_host, "%.*s", (int)a->host.n, a->host.p ? a->host.p : "");
+            CHECK(a->nexamples >= 1 && a->nexamples <= 3);
+            CHECK(a->nseries >= 1 && a->nseries <= GH_MAX_SERIES);
+            CHECK(a->score > 0 && a->score <= 1);
+        }
+        if (a->state.n == 8 && !memcmp(a->state.p, "resolved", 8)) s->resolved++;
+    } else if (!strcmp(s->last_kind, "new_template")) s->news++;
+    s->idsum += gh_hash(a->id.p, a->id.n, 0) ^ gh_hash(a->state.p, a->state.n, 1);
+}
+static void s_on_rate(void *ctx, const gh_rate_t *r) { (void)r; ((s_sink_t *)ctx)->rates++; }
+
+static gh_cls_t s_item(int64_t ts, uint64_t tpl, int level, const char *host)
+{
+    gh_cls_t c;
+    memset(&c, 0, sizeof c);
+    c.ts_ms = ts;
+    c.tpl_id = tpl;
+    c.level = (uint8_t)level;
+    c.keys = GH_KEY_TEMPLATE | GH_KEY_LEVEL;
+    c.cls = gh_cstr("");
+    c.host = gh_cstr(host);
+    c.tpl = gh_cstr("user <*> logged in");
+    c.raw = gh_cstr("Jan 1 00:00:00 h1 sshd: user bob logged in");
+    return c;
+}
+
+static const int64_t T0 = 1699999980000LL; /* minute aligned */
+
+/* Feed 6 hours of a steady info template (Poisson 20/min) with a burst of
+ * `burst` extra events per minute during minutes 300..309, plus one warning
+ * template first seen at minute `new_at`, round-robin over `shards` stages. */
+static void s_feed(int shards, double burst, int new_at, s_sink_t *sink)
+{
+    gh_anomaly_t *a[4];
+    gh_anomaly_sink_t sk = { sink, s_on_alert, s_on_rate };
+    for (int i = 0; i < shards; i++) a[i] = gh_anomaly_new(NULL, sk);
+    s_rng = 12345;
+    for (int m = 0; m < 360; m++) {
+        int n = (int)s_poisson(20) + (m >= 300 && m < 310 ? (int)burst : 0);
+        for (int j = 0; j < n; j++) {
+            int64_t ts = T0 + m * 60000LL + (int64_t)(j * 60000LL / (n + 1));
+            gh_cls_t c = s_item(ts, 1, 6, m >= 300 && m < 310 && j % 10 ? "web7" : "web1");
+            gh_anomaly_add(a[gh_shard(1, (unsigned)shards)], &c);
+            if (j == 0 && m == new_at) {
+                gh_cls_t w = s_item(ts, 99, GH_LVL_ERR, "db1");
+                gh_anomaly_add(a[gh_shard(99, (unsigned)shards)], &w);
+            }
+        }
+        /* other templates, steady, spread over the shards */
+        int no = (int)s_poisson(30);
+        for (int j = 0; j < no; j++) {
+            int64_t ts = T0 + m * 60000LL + (int64_t)(j * 60000LL / (no + 1));
+            gh_cls_t o = s_item(ts, 2 + (uint64_t)(j % 3), 6, "web2");
+            gh_anomaly_add(a[gh_shard(2 + (uint64_t)(j % 3), (unsigned)shards)], &o);
+        }
+        /* the pipeline's event time reaches every shard */
+        for (int i = 0; i < shards; i++) gh_anomaly_advance(a[i], T0 + m * 60000LL + 59000);
+    }
+    for (int i = 0; i < shards; i++) {
+        gh_anomaly_flush(a[i]);
+        gh_anomaly_destroy(&a[i]);
+    }
+}
+
+static void test_stage(void)
+{
+    s_sink_t s1, s4, q;
+    memset(&s1, 0, sizeof s1);
+    s_feed(1, 150, 200, &s1);
+    CHECK_EQ(s1.firing, 1);
+    CHECK_EQ(s1.resolved, 1);
+    CHECK_EQ(s1.news, 1);
+    CHECK(s1.first_start >= T0 + 300 * 60000LL && s1.first_start <= T0 + 302 * 60000LL);
+    CHECK_STR(s1.last_host, "web7");
+    CHECK(s1.rates > 4 * 350);
+    /* determinism: 4 shards give the same alerts */
+    memset(&s4, 0, sizeof s4);
+    s_feed(4, 150, 200, &s4);
+    CHECK_EQ(s4.alerts, s1.alerts);
+    CHECK(s4.idsum == s1.idsum);
+    /* no incident: no burst; new template during warm-up: no alert */
+    memset(&q, 0, sizeof q);
+    s_feed(1, 0, 2, &q);
+    CHECK_EQ(q.bursts, 0);
+    CHECK_EQ(q.news, 0);
+}
+
+static void test_watermark(void)
+{
+    s_sink_t s;
+    memset(&s, 0, sizeof s);
+    gh_anomaly_sink_t sk = { &s, s_on_alert, s_on_rate };
+    gh_anomaly_t *a = gh_anomaly_new(NULL, sk);   /* 60 s buckets, 30 s lateness */
+    gh_cls_t c = s_item(T0 + 10000, 1, 6, "h");
+    CHECK_EQ(gh_anomaly_add(a, &c), 0);
+    c.ts_ms = T0 + 80000;                          /* watermark 50 s: bucket 0 open */
+    CHECK_EQ(gh_anomaly_add(a, &c), 0);
+    c.ts_ms = T0 + 20000;                          /* 60 s late but bucket still open */
+    CHECK_EQ(gh_anomaly_add(a, &c), 0);
+    CHECK_EQ(s.rates, 0);
+    c.ts_ms = T0 + 95000;                          /* watermark 65 s: bucket 0 closes */
+    CHECK_EQ(gh_anomaly_add(a, &c), 0);
+    CHECK(s.rates >= 1);
+    c.ts_ms = T0 + 30000;                          /* its bucket closed: late, dropped */
+    CHECK_EQ(gh_anomaly_add(a, &c), 1);
+    gh_anomaly_stats_t st;
+    gh_anomaly_get_stats(a, &st);
+    CHECK_EQ(st.late, 1);
+    CHECK_EQ(st.items, 4);
+    gh_anomaly_flush(a);
+    gh_anomaly_destroy(&a);
+    CHECK(a == NULL);
+}
+
+int main(void)
+{
+    test_detector();
+    test_stage();
+    test_watermark();
+    TEST_MAIN_END();
+}

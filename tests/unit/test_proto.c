@@ -1,0 +1,248 @@
+/* test_proto.c -- the codec: round trips of every batch type, and frames
+ * that are split, truncated, garbage, oversized, wrongly typed, of an
+ * unknown version or type, or lie about their counts. */
+#include "check.h"
+#include "gh_proto.h"
+#include <stdint.h>
+
+static gh_decode_err_t s_decode(gh_batch_t *b, const void *p, size_t n) { return gh_batch_decode(b, p, n); }
+
+static void test_raw_roundtrip(void) {
+    gh_enc_t e;
+    gh_batch_t b;
+    gh_enc_init(&e);
+    gh_batch_init(&b);
+    gh_enc_begin(&e, GH_T_RAW, "tail-0", 42, 123456789);
+    const char bin[] = { 'a', 0, (char)0xff, 'z' };
+    gh_raw_t r1 = { gh_cstr("/var/log/x.log"), gh_cstr("hello world"), 12, 7 };
+    gh_raw_t r2 = { gh_cstr("/var/log/y.log"), gh_str(bin, sizeof bin), 99, UINT64_MAX };
+    gh_enc_raw(&e, &r1);
+    gh_enc_raw(&e, &r2);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.type, GH_T_RAW);
+    CHECK_EQ(b.seq, 42);
+    CHECK_EQ(b.pt_ns, 123456789);
+    CHECK_MEM(b.src.p, b.src.n, "tail-0", 6);
+    CHECK_EQ(b.n, 2);
+    if (b.n == 2) {
+        CHECK_MEM(b.u.raw[0].line.p, b.u.raw[0].line.n, "hello world", 11);
+        CHECK_MEM(b.u.raw[1].line.p, b.u.raw[1].line.n, bin, sizeof bin);
+        CHECK_EQ(b.u.raw[0].offset, 12);
+        CHECK(b.u.raw[1].file_id == UINT64_MAX);
+    }
+    /* every proper prefix is refused as truncated, never accepted, never a crash */
+    int all_refused = 1;
+    for (size_t cut = 0; cut < e.sb.size; cut++) {
+        char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, e.sb.data, cut);
+        gh_decode_err_t rc = s_decode(&b, copy, cut);
+        if (rc != GH_DEC_TRUNCATED) all_refused = 0;
+        free(copy);
+    }
+    CHECK(all_refused);
+    /* trailing garbage */
+    char *longer = malloc(e.sb.size + 3);
+    memcpy(longer, e.sb.data, e.sb.size);
+    memcpy(longer + e.sb.size, "xyz", 3);
+    CHECK_EQ(s_decode(&b, longer, e.sb.size + 3), GH_DEC_MALFORMED);
+    free(longer);
+    gh_batch_release(&b);
+    gh_enc_free(&e);
+}
+
+static void test_record_cls_rate_roundtrip(void) {
+    gh_enc_t e;
+    gh_batch_t b;
+    gh_enc_init(&e);
+    gh_batch_init(&b);
+    gh_str_t kv[4] = { gh_cstr("uid"), gh_cstr("0"), gh_cstr("exe"), gh_cstr("/bin/su") };
+    gh_record_t r = { -5, gh_cstr("web1"), gh_cstr("auth.log"), gh_cstr("failed"), gh_cstr("raw line"),
+                      GH_FMT_AUDITD, GH_LVL_WARNING, 2, kv };
+    gh_enc_begin(&e, GH_T_RECORD, "ingest-0", 1, 0);
+    for (int i = 0; i < 100; i++) gh_enc_record(&e, &r);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, 100);
+    CHECK_EQ(b.u.rec[99].ts_ms, -5);
+    CHECK_EQ(b.u.rec[99].nfields, 2);
+    CHECK_MEM(b.u.rec[99].fields[3].p, b.u.rec[99].fields[3].n, "/bin/su", 7);
+    CHECK_EQ(b.u.rec[0].level, GH_LVL_WARNING);
+    CHECK_EQ(b.u.rec[0].format, GH_FMT_AUDITD);
+
+    gh_cls_t c = { 1700000000123, 0xdeadbeefcafeULL, GH_LVL_ERR, GH_KEY_TEMPLATE | GH_KEY_CLASS, gh_cstr("timeout"),
+                   gh_cstr("h"), gh_cstr("conn <*> timed out"), gh_cstr("conn 5 timed out"), 77 };
+    gh_enc_begin(&e, GH_T_CLASSIFIED, "classify-0", 2, 0);
+    gh_enc_cls(&e, &c);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, 1);
+    CHECK(b.u.cls[0].tpl_id == 0xdeadbeefcafeULL);
+    CHECK_EQ(b.u.cls[0].keys, GH_KEY_TEMPLATE | GH_KEY_CLASS);
+    CHECK_EQ(b.u.cls[0].src, 77);
+    CHECK_MEM(b.u.cls[0].tpl.p, b.u.cls[0].tpl.n, "conn <*> timed out", 18);
+
+    gh_rate_t rt = { gh_cstr("tpl:1"), 60000, 60, 17.5, 40, gh_cstr("t"), gh_cstr(""), gh_cstr("") };
+    gh_enc_begin(&e, GH_T_RATE, "anomaly-0", 3, 0);
+    gh_enc_rate(&e, &rt);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_NEAR(b.u.rate[0].count, 17.5, 1e-9);
+    CHECK_EQ(b.u.rate[0].width_s, 60);
+
+    gh_alert_t a;
+    memset(&a, 0, sizeof a);
+    a.id = gh_cstr("abc");
+    a.kind = gh_cstr("forecast");
+    a.key = gh_cstr("class:timeout");
+    a.nexamples = 2;
+    a.examples[0] = gh_cstr("x");
+    a.examples[1] = gh_cstr("y");
+    a.nseries = 3;
+    a.series[2] = 9;
+    a.has_forecast = 1;
+    a.fc_method = gh_cstr("holt");
+    a.fc_crosses_at_ms = 1234;
+    a.score = 0.75;
+    gh_enc_begin(&e, GH_T_ALERT, "predict-0", 4, 0);
+    gh_enc_alert(&e, &a);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.u.alert[0].nexamples, 2);
+    CHECK_EQ(b.u.alert[0].has_forecast, 1);
+    CHECK_EQ(b.u.alert[0].fc_crosses_at_ms, 1234);
+    CHECK_NEAR(b.u.alert[0].series[2], 9, 0);
+    CHECK_NEAR(b.u.alert[0].score, 0.75, 1e-12);
+
+    gh_enc_begin(&e, GH_T_EOS, "anomaly-0", 5, 0);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.type, GH_T_EOS);
+    CHECK_EQ(b.n, 0);
+    gh_batch_release(&b);
+    gh_enc_free(&e);
+}
+
+/* Hand-built frames that must be refused with the right reason. */
+static void test_bad_frames(void) {
+    gh_batch_t b;
+    gh_batch_init(&b);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+
+    /* version 2 */
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_uint8(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "t", 1);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "items", 5);
+    msgpack_pack_array(&pk, 0);
+    CHECK_EQ(s_decode(&b, sb.data, sb.size), GH_DEC_VERSION);
+
+    /* unknown type 9 */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "t", 1);
+    msgpack_pack_uint8(&pk, 9);
+    CHECK_EQ(s_decode(&b, sb.data, sb.size), GH_DEC_UNKNOWN_TYPE);
+
+    /* a raw item whose line is an integer; plus an unknown header key (ignored) */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "future", 6);
+    msgpack_pack_true(&pk);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "t", 1);
+    msgpack_pack_uint8(&pk, GH_T_RAW);
+    msgpack_pack_str_with_body(&pk, "items", 5);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "src", 3);
+    msgpack_pack_int(&pk, 5);
+    CHECK_EQ(s_decode(&b, sb.data, sb.size), GH_DEC_BAD_TYPE);
+    CHECK(strstr(b.errstr, "item 0") != NULL);
+
+    /* header that is an array, not a map */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_nil(&pk);
+    CHECK_EQ(s_decode(&b, sb.data, sb.size), GH_DEC_BAD_TYPE);
+
+    /* forged counts: array32 of 4 billion, map32, str32 longer than the frame */
+    const unsigned char forged1[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    const unsigned char forged2[] = { 0xdf, 0x10, 0x00, 0x00, 0x00 };
+    const unsigned char forged3[] = { 0xdb, 0x7f, 0xff, 0xff, 0xff, 'a' };
+    const unsigned char reserved[] = { 0xc1 };
+    CHECK_EQ(s_decode(&b, forged1, sizeof forged1), GH_DEC_TRUNCATED);
+    CHECK_EQ(s_decode(&b, forged2, sizeof forged2), GH_DEC_TRUNCATED);
+    CHECK_EQ(s_decode(&b, forged3, sizeof forged3), GH_DEC_TRUNCATED);
+    CHECK_EQ(s_decode(&b, reserved, sizeof reserved), GH_DEC_MALFORMED);
+    CHECK_EQ(s_decode(&b, "", 0), GH_DEC_TRUNCATED);
+
+    /* nesting deeper than allowed */
+    unsigned char deep[64];
+    memset(deep, 0x91, sizeof deep);
+    deep[63] = 0xc0;
+    CHECK_EQ(s_decode(&b, deep, sizeof deep), GH_DEC_MALFORMED);
+
+    /* oversize is refused before it is read */
+    CHECK_EQ(s_decode(&b, deep, (size_t)GH_FRAME_MAX + 1), GH_DEC_OVERSIZE);
+
+    /* random garbage never crashes and is never accepted as a valid batch with items */
+    unsigned seed = 12345;
+    unsigned char junk[512];
+    int accepted = 0;
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(round % 512);
+        for (size_t i = 0; i < n; i++) junk[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+        if (s_decode(&b, junk, n) == GH_DEC_OK && b.n) accepted++;
+    }
+    CHECK_EQ(accepted, 0);
+    gh_batch_release(&b);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A frame split across two buffers is only valid once reassembled: the
+ * decoder never accepts either half. */
+static void test_split(void) {
+    gh_enc_t e;
+    gh_batch_t b;
+    gh_enc_init(&e);
+    gh_batch_init(&b);
+    gh_enc_begin(&e, GH_T_RAW, "t", 1, 0);
+    for (int i = 0; i < 50; i++) {
+        gh_raw_t r = { gh_cstr("f"), gh_cstr("a line of text"), (uint64_t)i, 1 };
+        gh_enc_raw(&e, &r);
+    }
+    gh_enc_finish(&e);
+    size_t half = e.sb.size / 2;
+    CHECK(s_decode(&b, e.sb.data, half) != GH_DEC_OK);
+    CHECK(s_decode(&b, e.sb.data + half, e.sb.size - half) != GH_DEC_OK);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, 50);
+    gh_batch_release(&b);
+    gh_enc_free(&e);
+}
+
+static void test_names(void) {
+    CHECK_EQ(gh_level_parse("WARN", 4), GH_LVL_WARNING);
+    CHECK_EQ(gh_level_parse("bogus", 5), -1);
+    CHECK_STR(gh_level_name(GH_LVL_ERR), "error");
+    CHECK_EQ(gh_format_parse("json"), GH_FMT_JSON);
+    CHECK_STR(gh_format_name(GH_FMT_ACCESS), "access");
+}
+
+int main(void) {
+    test_raw_roundtrip();
+    test_record_cls_rate_roundtrip();
+    test_bad_frames();
+    test_split();
+    test_names();
+    TEST_MAIN_END();
+}
