@@ -87,6 +87,9 @@ static void s_pack_key(msgpack_packer *pk, const char *k) {
 }
 
 void gh_enc_begin(gh_enc_t *e, int type, const char *src, uint64_t seq, int64_t pt_ns) {
+    /* the packer points at the buffer inside e: bind it again, so that an
+     * encoder may be moved (e.g. by realloc of an array of them) between batches */
+    msgpack_packer_init(&e->pk, &e->sb, msgpack_sbuffer_write);
     msgpack_sbuffer_clear(&e->sb);
     msgpack_packer *pk = &e->pk;
     msgpack_pack_map(pk, 6);

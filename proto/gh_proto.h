@@ -124,7 +124,8 @@ typedef struct { uint64_t seq; } gh_ack_t;
 
 /* ---- encoding ---------------------------------------------------------- */
 
-/* An encoder builds one batch at a time into its own growing buffer. */
+/* An encoder builds one batch at a time into its own growing buffer.  It may
+ * be moved in memory between batches (not while one is open). */
 typedef struct {
     msgpack_sbuffer sb;
     msgpack_packer pk;

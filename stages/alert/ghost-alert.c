@@ -63,7 +63,7 @@ static char *s_read_secret(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    gh_stage_parse_args(s_opts, "ghost-alert", "[OPTIONS]", argc, argv);
+    gh_stage_parse_args(s_opts, "ghost-alert", "[OPTIONS]\n\nDeduplicates, groups, silences and delivers alerts: always to a JSON-lines sink, to\nSlack when SLACK_WEBHOOK_URL (or --slack-webhook-file) is set.", argc, argv);
     gh_sig_install();
     char *webhook = NULL;
     if (*s_webhook_file && !(webhook = s_read_secret(s_webhook_file))) {

@@ -17,6 +17,7 @@
 #define S_HOST_SLOTS 4
 #define S_BACKFILL_MAX 288 /* zero buckets back-filled into a new series */
 #define S_GAP_MAX 1440     /* zero buckets fed in one go to an idle series */
+#define S_RING_MIN 4       /* open buckets a series starts with (grows by doubling) */
 
 typedef struct {
     char host[S_HOST_MAX];
@@ -37,9 +38,12 @@ typedef struct s_series {
     char tpl[S_TXT_MAX];
     char cls[S_TXT_MAX];
     gh_detector_t *det;
-    int64_t next_close;             /* first bucket index not yet closed */
+    int64_t next_close;             /* first bucket index not yet closed (the
+                                       series' own clock: it never goes back) */
+    int64_t hi;                     /* highest bucket index holding an event */
     int64_t last_ts;                /* last event time */
-    s_bucket_t *open;               /* ring of nopen buckets, by index mod nopen */
+    s_bucket_t *open;               /* ring of ncap buckets, by index mod ncap */
+    int64_t ncap;                   /* power of two, <= the stage's max_open */
     double hist[GH_MAX_SERIES];     /* last closed bucket counts, ring */
     uint64_t nhist;
     /* open burst */
@@ -50,15 +54,28 @@ typedef struct s_series {
     char bhost[S_HOST_MAX];
 } s_series_t;
 
+/* One event-time source (a file): its clock and when it last sent. */
+typedef struct {
+    uint64_t src;
+    int64_t first_ts, max_ts;       /* event time */
+    uint64_t seen_n;                /* a->nin when it last sent an item */
+    int idle;
+} s_source_t;
+
 struct gh_anomaly {
     gh_anomaly_cfg_t cfg;
     gh_anomaly_sink_t sink;
     int64_t bucket_ms, late_ms;
-    int nopen;
+    int64_t max_open;               /* open buckets per series, at most */
     int period;
     int started;
-    int64_t first_ts, max_ts;
-    int64_t first_idx, closed_idx;  /* every bucket < closed_idx is closed */
+    int64_t first_ts, max_ts;       /* over every source */
+    int64_t first_idx;
+    int64_t closed_idx;             /* the stage's close target: idx(watermark);
+                                       may go back when a lagging source wakes */
+    uint64_t nin;                   /* items (and advances) received */
+    s_source_t *srcs;
+    size_t nsrcs;
     s_series_t **tab;
     size_t tabn;
     gh_anomaly_stats_t st;
@@ -76,6 +93,10 @@ void gh_anomaly_defaults(gh_anomaly_cfg_t *c)
     c->max_series = 4096;
     c->idle_s = 21600;
     c->max_templates = 1000000;
+    c->idle_source_s = 120;
+    c->idle_items = 512;
+    c->max_open_s = 86400;
+    c->max_sources = 1024;
 }
 
 gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink)
@@ -92,18 +113,24 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
         if (cfg->max_series > 0) a->cfg.max_series = cfg->max_series;
         if (cfg->idle_s > 0) a->cfg.idle_s = cfg->idle_s;
         if (cfg->max_templates > 0) a->cfg.max_templates = cfg->max_templates;
+        if (cfg->idle_source_s > 0) a->cfg.idle_source_s = cfg->idle_source_s;
+        if (cfg->idle_items > 0) a->cfg.idle_items = cfg->idle_items;
+        if (cfg->max_open_s > 0) a->cfg.max_open_s = cfg->max_open_s;
+        if (cfg->max_sources > 0) a->cfg.max_sources = cfg->max_sources;
     }
     a->sink = sink;
     a->bucket_ms = (int64_t)a->cfg.bucket_s * 1000;
     a->late_ms = (int64_t)a->cfg.lateness_s * 1000;
-    a->nopen = (int)((a->late_ms + a->bucket_ms - 1) / a->bucket_ms) + 2;
+    a->max_open = ((int64_t)a->cfg.max_open_s * 1000 + a->bucket_ms - 1) / a->bucket_ms;
+    if (a->max_open < S_RING_MIN) a->max_open = S_RING_MIN;
     a->period = a->cfg.bucket_s <= 43200 ? 86400 / a->cfg.bucket_s : 0;
     a->tabn = 1;
     while (a->tabn < 2 * (size_t)a->cfg.max_series) a->tabn <<= 1;
     a->tab = calloc(a->tabn, sizeof *a->tab);
     a->seen_cap = 1024;
     a->seen = calloc(a->seen_cap, sizeof *a->seen);
-    if (!a->tab || !a->seen) {
+    a->srcs = calloc((size_t)a->cfg.max_sources, sizeof *a->srcs);
+    if (!a->tab || !a->seen || !a->srcs) {
         gh_anomaly_destroy(&a);
         return NULL;
     }
@@ -130,6 +157,7 @@ void gh_anomaly_destroy(gh_anomaly_t **ap)
             }
     free(a->tab);
     free(a->seen);
+    free(a->srcs);
     free(a);
     *ap = NULL;
 }
@@ -244,11 +272,34 @@ static void s_burst_alert(gh_anomaly_t *a, s_series_t *s, const char *state, con
 
 /* ---- series ---------------------------------------------------------------- */
 
+static s_bucket_t *s_slot(const s_series_t *s, int64_t idx)
+{
+    return &s->open[(uint64_t)idx & (uint64_t)(s->ncap - 1)];
+}
+
+/* Emit the rate sample of bucket idx of s. */
+static void s_rate(gh_anomaly_t *a, const s_series_t *s, int64_t idx, double cnt, const gh_det_out_t *o,
+                   const char *host)
+{
+    gh_rate_t r;
+    memset(&r, 0, sizeof r);
+    r.key = gh_cstr(s->key);
+    r.t_ms = idx * a->bucket_ms;
+    r.width_s = (uint32_t)a->cfg.bucket_s;
+    r.count = cnt;
+    r.threshold = o->warm ? o->threshold : 0;
+    r.tpl = gh_cstr(s->tpl);
+    r.cls = gh_cstr(s->cls);
+    r.host = gh_cstr(host ? host : "");
+    a->st.rates++;
+    if (a->sink.on_rate) a->sink.on_rate(a->sink.ctx, &r);
+}
+
 /* Close bucket idx of s: feed the detector, emit the rate sample and any
- * burst transition.  `emit` is 0 for back-filled history. */
+ * burst transition. */
 static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
 {
-    s_bucket_t *b = &s->open[(uint64_t)idx % (uint64_t)a->nopen];
+    s_bucket_t *b = s_slot(s, idx);
     double cnt = b->count;
     gh_det_out_t o;
     gh_detector_step(s->det, cnt, &o);
@@ -257,18 +308,7 @@ static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
     a->st.buckets++;
 
     const char *dom = s_dominant(b);
-    gh_rate_t r;
-    memset(&r, 0, sizeof r);
-    r.key = gh_cstr(s->key);
-    r.t_ms = idx * a->bucket_ms;
-    r.width_s = (uint32_t)a->cfg.bucket_s;
-    r.count = cnt;
-    r.threshold = o.warm ? o.threshold : 0;
-    r.tpl = gh_cstr(s->tpl);
-    r.cls = gh_cstr(s->cls);
-    r.host = gh_cstr(dom ? dom : "");
-    a->st.rates++;
-    if (a->sink.on_rate) a->sink.on_rate(a->sink.ctx, &r);
+    s_rate(a, s, idx, cnt, &o, dom);
 
     if (o.event == GH_DET_START) {
         s->burst_start = s->burst_last = idx;
@@ -311,7 +351,51 @@ static int s_evict_one(gh_anomaly_t *a)
     return 0;
 }
 
-static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c)
+/* ---- sources and the watermark ---------------------------------------------- */
+
+/* The source of item c, created on first sight (the oldest idle source makes
+ * room when the table is full; with none idle, the oldest one does). */
+static s_source_t *s_source(gh_anomaly_t *a, uint64_t src, int64_t ts)
+{
+    for (size_t i = 0; i < a->nsrcs; i++)
+        if (a->srcs[i].src == src) return &a->srcs[i];
+    size_t k = a->nsrcs;
+    if (k >= (size_t)a->cfg.max_sources) {
+        k = 0;
+        for (size_t i = 1; i < a->nsrcs; i++) {
+            const s_source_t *x = &a->srcs[i], *v = &a->srcs[k];
+            if (x->idle > v->idle || (x->idle == v->idle && x->seen_n < v->seen_n)) k = i;
+        }
+    } else {
+        a->nsrcs++;
+    }
+    s_source_t *o = &a->srcs[k];
+    o->src = src;
+    o->first_ts = o->max_ts = ts;
+    o->seen_n = a->nin;
+    o->idle = 0;
+    return o;
+}
+
+/* Recompute idleness and the stage's close target (see anomaly.h, Time).
+ * Returns the target bucket index: buckets below it may close. */
+static int64_t s_target(gh_anomaly_t *a)
+{
+    int64_t lag_ms = (int64_t)a->cfg.idle_source_s * 1000;
+    int64_t wm = INT64_MAX;
+    for (size_t i = 0; i < a->nsrcs; i++) {
+        s_source_t *o = &a->srcs[i];
+        o->idle = a->max_ts - o->max_ts > lag_ms && a->nin - o->seen_n >= (uint64_t)a->cfg.idle_items;
+        if (!o->idle && o->max_ts < wm) wm = o->max_ts;
+    }
+    if (wm == INT64_MAX) wm = a->max_ts;   /* every source idle: the leader's clock */
+    int64_t c = s_idx(a, wm - a->late_ms);
+    return c > a->first_idx ? c : a->first_idx;   /* nothing before the first event closes */
+}
+
+/* ---- series ---------------------------------------------------------------- */
+
+static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c, const s_source_t *o)
 {
     uint64_t h = gh_hash(key, strlen(key), 0);
     for (s_series_t *s = a->tab[h & (a->tabn - 1)]; s; s = s->next)
@@ -324,7 +408,8 @@ static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c)
     dc.period = a->period;
     dc.min_count = a->cfg.min_count;
     s->det = gh_detector_new(&dc);
-    s->open = calloc((size_t)a->nopen, sizeof *s->open);
+    s->ncap = S_RING_MIN;
+    s->open = calloc((size_t)s->ncap, sizeof *s->open);
     if (!s->det || !s->open) {
         s_series_free(s);
         return NULL;
@@ -333,45 +418,65 @@ static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c)
     snprintf(s->key, sizeof s->key, "%s", key);
     if (!strncmp(key, "tpl:", 4)) s_copy(s->tpl, sizeof s->tpl, c->tpl);
     if (!strncmp(key, "tpl:", 4) || !strncmp(key, "class:", 6)) s_copy(s->cls, sizeof s->cls, c->cls);
-    /* the series was silent since the stage started: say so to the detector */
-    int64_t from = a->closed_idx - S_BACKFILL_MAX;
-    if (from < a->first_idx) from = a->first_idx;
-    gh_det_out_t o;
-    for (int64_t i = from; i < a->closed_idx; i++) gh_detector_step(s->det, 0, &o);
-    s->next_close = a->closed_idx;
+    /* the series was silent since its source started: say so to the
+     * detector (at most one window of zeros before this event's bucket, so
+     * the history does not depend on where the other sources stand) */
+    int64_t idx = s_idx(a, c->ts_ms), start = a->closed_idx < idx ? a->closed_idx : idx;
+    int64_t from = idx - S_BACKFILL_MAX, src0 = s_idx(a, o->first_ts);
+    if (from < src0) from = src0;
+    gh_det_out_t out;
+    for (int64_t i = from; i < start; i++) {
+        gh_detector_step(s->det, 0, &out);
+        s_rate(a, s, i, 0, &out, NULL);   /* the forecaster learns the silence too */
+    }
+    s->next_close = start;
+    s->hi = start - 1;
     s->next = a->tab[h & (a->tabn - 1)];
     a->tab[h & (a->tabn - 1)] = s;
     a->st.series++;
     return s;
 }
 
+/* Close the buckets of s below `to` (long silences are skipped down to the
+ * last S_GAP_MAX zero buckets: the detector only needs its last window). */
+static void s_close_to(gh_anomaly_t *a, s_series_t *s, int64_t to)
+{
+    while (s->next_close < to) {
+        if (s->next_close > s->hi && to - s->next_close > S_GAP_MAX) s->next_close = to - S_GAP_MAX;
+        s_close_bucket(a, s, s->next_close);
+        s->next_close++;
+    }
+}
+
 /* Close every bucket below a->closed_idx in every series; evict idle ones. */
 static void s_close_all(gh_anomaly_t *a)
 {
     int64_t idle_ms = (int64_t)a->cfg.idle_s * 1000;
-    int64_t wm = a->max_ts - a->late_ms;
+    int64_t wm = a->closed_idx * a->bucket_ms;
     for (size_t i = 0; i < a->tabn; i++) {
         s_series_t *s = a->tab[i], *nx;
         for (; s; s = nx) {
             nx = s->next;
             if (s->next_close >= a->closed_idx) continue;
-            if (wm - s->last_ts > idle_ms && !gh_detector_in_burst(s->det)) {
+            if (wm - s->last_ts > idle_ms && s->hi < s->next_close && !gh_detector_in_burst(s->det)) {
                 s_unlink(a, s);
                 continue;
             }
-            if (a->closed_idx - s->next_close > S_GAP_MAX) {
-                /* a long silence: the detector only needs its last window */
-                int64_t skip_to = a->closed_idx - S_GAP_MAX;
-                for (int64_t j = s->next_close; j < skip_to && j < s->next_close + a->nopen; j++)
-                    memset(&s->open[(uint64_t)j % (uint64_t)a->nopen], 0, sizeof(s_bucket_t));
-                s->next_close = skip_to;
-            }
-            for (; s->next_close < a->closed_idx; s->next_close++) s_close_bucket(a, s, s->next_close);
+            s_close_to(a, s, a->closed_idx);
         }
     }
 }
 
-void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts)
+/* Re-evaluate the watermark and close what it passed. */
+static void s_update(gh_anomaly_t *a)
+{
+    int64_t c = s_target(a);
+    int64_t prev = a->closed_idx;
+    a->closed_idx = c;
+    if (c > prev) s_close_all(a);
+}
+
+static void s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
 {
     if (!a->started) {
         a->started = 1;
@@ -379,20 +484,54 @@ void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts)
         a->first_idx = s_idx(a, ts);
         /* nothing before the first event's bucket is counted */
         a->closed_idx = a->first_idx;
-        return;
     }
-    if (ts <= a->max_ts) return;
-    a->max_ts = ts;
-    int64_t c = s_idx(a, ts - a->late_ms);
-    if (c > a->closed_idx) {
-        a->closed_idx = c;
-        s_close_all(a);
+    a->nin++;
+    s_source_t *o = s_source(a, src, ts);
+    o->seen_n = a->nin;
+    if (ts > o->max_ts) o->max_ts = ts;
+    if (ts < a->first_ts) {
+        a->first_ts = ts;
+        a->first_idx = s_idx(a, ts);
     }
+    if (ts > a->max_ts) a->max_ts = ts;
+    s_update(a);
 }
 
-static void s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx)
+void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts)
 {
-    s_bucket_t *b = &s->open[(uint64_t)idx % (uint64_t)a->nopen];
+    s_progress(a, 0, ts);
+}
+
+/* Make room in s's ring for bucket idx: grow it, or when idx is more than
+ * max_open buckets ahead of the series' clock, close the oldest buckets (the
+ * series moves on without the lagging source; see anomaly.h, Memory). */
+static int s_make_room(gh_anomaly_t *a, s_series_t *s, int64_t idx)
+{
+    if (idx - s->next_close >= a->max_open) {
+        a->st.forced += (uint64_t)(idx - a->max_open + 1 - s->next_close);
+        s_close_to(a, s, idx - a->max_open + 1);
+    }
+    int64_t need = idx - s->next_close + 1;
+    if (need <= s->ncap) return 0;
+    int64_t nc = s->ncap;
+    while (nc < need) nc *= 2;
+    s_bucket_t *nb = calloc((size_t)nc, sizeof *nb);
+    if (!nb) return -1;
+    for (int64_t j = s->next_close; j <= s->hi; j++) nb[(uint64_t)j & (uint64_t)(nc - 1)] = *s_slot(s, j);
+    free(s->open);
+    s->open = nb;
+    s->ncap = nc;
+    return 0;
+}
+
+/* Count c in s at bucket idx.  Returns 0, 1 when the bucket has closed for
+ * this series (late), -1 when out of memory. */
+static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx)
+{
+    if (idx < s->next_close) return 1;
+    if (s_make_room(a, s, idx) < 0) return -1;
+    if (idx > s->hi) s->hi = idx;
+    s_bucket_t *b = s_slot(s, idx);
     b->count += 1;
     if (b->nex < GH_MAX_EXAMPLES) s_copy(b->ex[b->nex++], S_LINE_MAX, c->raw);
     int placed = 0;
@@ -408,14 +547,18 @@ static void s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t i
         }
     }
     if (c->ts_ms > s->last_ts) s->last_ts = c->ts_ms;
+    return 0;
 }
 
-static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key)
+static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key, const s_source_t *o)
 {
     int known = s_seen_test_add(a, c->tpl_id);
     if (known != 0) return;
-    if (c->ts_ms - a->first_ts < (int64_t)a->cfg.warmup_s * 1000) return;
-    if (c->level > a->cfg.min_level) return;
+    /* warm-up is per source: a file that starts later is learnt silently too */
+    if (c->ts_ms - o->first_ts < (int64_t)a->cfg.warmup_s * 1000) return;
+    /* a failure class (oom, crash, ...) is warning-or-worse whatever level the
+     * line's format gave it (syslog without PRI has none) */
+    if (c->level > a->cfg.min_level && !c->cls.n) return;
     gh_alert_t al;
     char id[17], tpl[S_TXT_MAX], cls[S_TXT_MAX], host[S_HOST_MAX], ex[S_LINE_MAX];
     memset(&al, 0, sizeof al);
@@ -439,50 +582,74 @@ static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key)
     s_emit(a, &al);
 }
 
+/* Count c in the series `key`; folds the result into *rc / *late. */
+static void s_add_to(gh_anomaly_t *a, const char *key, const gh_cls_t *c, const s_source_t *o, int64_t idx,
+                     int *rc, int *late)
+{
+    s_series_t *s = s_get(a, key, c, o);
+    int r = s ? s_count(a, s, c, idx) : -1;
+    if (r < 0) *rc = -1;
+    else if (r > 0) *late = 1;
+}
+
+/* Series key: the kind's name, and the source when there is one (one series
+ * per key and source; see anomaly.h, Time). */
+static void s_key(char *key, size_t cap, const gh_cls_t *c, const char *fmt, const char *name, int n)
+{
+    char base[S_KEY_MAX - 9];   /* room for "@" and 8 hex digits */
+    snprintf(base, sizeof base, fmt, n, name);
+    if (c->src) snprintf(key, cap, "%s@%08" PRIx32, base, (uint32_t)(c->src >> 32));
+    else snprintf(key, cap, "%s", base);
+}
+
 int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
 {
-    char key[S_KEY_MAX];
+    char key[S_KEY_MAX], id[24];
+    s_progress(a, c->src, c->ts_ms);
+    const s_source_t *o = s_source(a, c->src, c->ts_ms);
     if (c->keys & GH_KEY_TEMPLATE) {
         snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
-        if (!a->started) gh_anomaly_advance(a, c->ts_ms);
-        s_new_template(a, c, key);
+        s_new_template(a, c, key, o);
     }
-    gh_anomaly_advance(a, c->ts_ms);
     int64_t idx = s_idx(a, c->ts_ms);
-    if (idx < a->closed_idx) {
+    int rc = 0, late = 0;
+    if (c->keys & GH_KEY_TEMPLATE) {
+        snprintf(id, sizeof id, "%" PRIu64, c->tpl_id);
+        s_key(key, sizeof key, c, "tpl:%.*s", id, (int)strlen(id));
+        s_add_to(a, key, c, o, idx, &rc, &late);
+    }
+    if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
+        s_key(key, sizeof key, c, "class:%.*s", c->cls.p, (int)(c->cls.n < 64 ? c->cls.n : 64));
+        s_add_to(a, key, c, o, idx, &rc, &late);
+    }
+    if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
+        const char *ln = gh_level_name(c->level);
+        s_key(key, sizeof key, c, "level:%.*s", ln, (int)strlen(ln));
+        s_add_to(a, key, c, o, idx, &rc, &late);
+    }
+    if (rc < 0) return -1;
+    if (late) {
         a->st.late++;
         return 1;
     }
     a->st.items++;
-    int rc = 0;
-    if (c->keys & GH_KEY_TEMPLATE) {
-        snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
-        s_series_t *s = s_get(a, key, c);
-        if (s) s_count(a, s, c, idx);
-        else rc = -1;
-    }
-    if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
-        snprintf(key, sizeof key, "class:%.*s", (int)(c->cls.n < 64 ? c->cls.n : 64), c->cls.p);
-        s_series_t *s = s_get(a, key, c);
-        if (s) s_count(a, s, c, idx);
-        else rc = -1;
-    }
-    if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
-        snprintf(key, sizeof key, "level:%s", gh_level_name(c->level));
-        s_series_t *s = s_get(a, key, c);
-        if (s) s_count(a, s, c, idx);
-        else rc = -1;
-    }
-    return rc;
+    return 0;
 }
 
 void gh_anomaly_flush(gh_anomaly_t *a)
 {
     if (!a->started) return;
-    /* every bucket that holds an event closes */
-    int64_t c = s_idx(a, a->max_ts) + 1;
-    if (c > a->closed_idx) {
-        a->closed_idx = c;
-        s_close_all(a);
-    }
+    /* every complete bucket closes; the one holding the last event time is
+     * partial (input ended inside it) and is not scored */
+    int64_t c = s_idx(a, a->max_ts);
+    for (size_t i = 0; i < a->tabn; i++)
+        for (s_series_t *s = a->tab[i]; s; s = s->next) {
+            s_close_to(a, s, c);
+            for (int64_t j = s->next_close; j <= s->hi; j++) {
+                a->st.tail += (uint64_t)s_slot(s, j)->count;
+                memset(s_slot(s, j), 0, sizeof(s_bucket_t));
+            }
+            if (s->hi >= s->next_close) s->next_close = s->hi + 1;
+        }
+    if (c > a->closed_idx) a->closed_idx = c;
 }

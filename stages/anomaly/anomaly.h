@@ -4,22 +4,45 @@
  * Series.  Each classified item (gh_cls_t) is counted in the series its `keys`
  * bits name: GH_KEY_TEMPLATE -> "tpl:<tpl_id>", GH_KEY_CLASS -> "class:<cls>"
  * (only when cls is not empty), GH_KEY_LEVEL -> "level:<name>" (only for
- * cfg.min_level or worse, i.e. warning and above by default).
+ * cfg.min_level or worse, i.e. warning and above by default).  There is one
+ * series per key AND source: when gh_cls_t.src is not 0 the key ends in
+ * "@<first 8 hex digits of src>" ("level:error@1f0c99a2"), because only within
+ * a source is event time ordered (see Time: this is what makes a replay of
+ * files read one after another give the alerts of live).
  *
- * Time.  Only event time is used, so a replay gives the same alerts as live.
- * Events fall into buckets of cfg.bucket_s seconds aligned on the epoch.  The
- * watermark is the largest event time seen minus cfg.lateness_s; a bucket
- * closes when the watermark passes its end, and an event whose bucket has
- * closed is late: counted (gh_anomaly_stats) and dropped.  A closed bucket's
- * count feeds the series' detector (detector.h, stock defaults except
- * period = one day in buckets and min_count); empty buckets are zeros.  A
- * series first seen after the stage has run a while is back-filled with the
- * zero buckets it had since the stage started (at most one detector window),
- * so a template that was silent and suddenly floods is judged as a burst.
+ * Time.  Only event time is used, and the rules below count items, never
+ * seconds of processing time, so a replay gives the same alerts as live.
+ * Events fall into buckets of cfg.bucket_s seconds aligned on the epoch.
+ * Watermarks are kept per source (gh_cls_t.src, one file): event time is
+ * ordered within a source, not across them (a replay reads the files one
+ * after another, so event time jumps back hours when a new file starts).
+ *  - A source's clock is the largest event time it sent.
+ *  - A source is idle when its clock is more than cfg.idle_source_s behind the
+ *    most advanced source AND the stage has received cfg.idle_items items
+ *    since the source's last one (a finished replay file, a quiet live file).
+ *    A source that is still sending is never idle, however far behind (the
+ *    file being replayed); a stall of the whole pipeline idles nobody.
+ *  - The stage watermark is the least clock over the active sources, minus
+ *    cfg.lateness_s.  It goes back when a lagging source appears or wakes.
+ *  - Each series has its own clock (first bucket not yet closed), which only
+ *    moves forward: its buckets close while the watermark is past their end.
+ *    An event whose bucket has closed FOR THAT SERIES is late: counted
+ *    (stats.late) and dropped from that series.  So in a replay, series fed by
+ *    one file see exactly what they see live; a series fed by several files
+ *    (a class or level shared by two formats) misses the events of a file
+ *    replayed after the series had already moved past them (live, the files
+ *    advance together and nothing is missed).
+ * A closed bucket's count feeds the series' detector (detector.h, stock
+ * defaults except period = one day in buckets and min_count); empty buckets
+ * are zeros.  A new series is back-filled with zero buckets from its source's
+ * first event (at most one detector window before the event), so a template
+ * that was silent and suddenly floods is judged as a burst.
+ * End of input (gh_anomaly_flush) closes every complete bucket; the bucket
+ * holding the last event time is partial and is not scored (stats.tail).
  *
  * Output, through the sink callbacks (called synchronously; the alert/rate and
  * every string in it are only valid during the call):
- *  - on_rate: one gh_rate_t per closed bucket per series; threshold is the
+ *  - on_rate: one gh_rate_t per closed (or back-filled) bucket per series; threshold is the
  *    count the detector would call a burst for the next bucket (0 in warm-up).
  *  - on_alert, kind "burst": state "firing" when a burst starts, "update" when
  *    its per-bucket count has doubled since the last report, "resolved" when it
@@ -29,8 +52,9 @@
  *    end (event time); series = up to 32 last bucket counts, oldest first;
  *    examples = up to 3 raw lines of the firing bucket; host set when one host
  *    sent >= 80% of the latest bucket's events.
- *  - on_alert, kind "new_template": a template id never seen before, arriving
- *    at cfg.min_level or worse, once the stage has seen cfg.warmup_s of event
+ *  - on_alert, kind "new_template": a template id never seen before (in any
+ *    source; key "tpl:<id>"), arriving at cfg.min_level or worse or with a
+ *    failure class, once its source has sent cfg.warmup_s of event
  *    time (templates seen during warm-up are learnt silently).  Emitted at
  *    once, with the line as example; start = end = its event time.
  * Alert ids are the hex xxHash64 of kind, key and start (new templates: kind
@@ -38,9 +62,14 @@
  *
  * Memory.  At most cfg.max_series series; a series without events for
  * cfg.idle_s of event time and not in a burst is evicted, and when the cap is
- * reached the least recently active quiet series makes room.  The set of seen
- * template ids is capped at cfg.max_templates (beyond it, the oldest half is
- * forgotten).
+ * reached the least recently active quiet series makes room.  Buckets stay
+ * open while an active source lags; a series keeps at most cfg.max_open_s of
+ * open buckets (a ring that grows by doubling, ~1.8 KB a bucket): an event
+ * further ahead forces the oldest buckets closed (stats.forced), and the
+ * lagging source's events for them become late for that series.  At most
+ * cfg.max_sources sources are tracked (an idle one, else the least recent,
+ * makes room).  The set of seen template ids is capped at cfg.max_templates
+ * (beyond it, new ids are treated as known).
  */
 #ifndef GH_ANOMALY_H
 #define GH_ANOMALY_H
@@ -58,6 +87,11 @@ typedef struct {
     int max_series;      /* (default 4096) */
     int idle_s;          /* evict a quiet series idle this long (default 21600) */
     int max_templates;   /* seen-template ids remembered (default 1000000) */
+    int idle_source_s;   /* a source this far behind the leader (event time)
+                            may be idle (default 120) */
+    int idle_items;      /* ... once this many items came since its last (default 512) */
+    int max_open_s;      /* open buckets per series, in seconds (default 86400) */
+    int max_sources;     /* sources tracked (default 1024) */
 } gh_anomaly_cfg_t;
 
 typedef struct {
@@ -68,7 +102,9 @@ typedef struct {
 
 typedef struct {
     uint64_t items;      /* items accepted */
-    uint64_t late;       /* events dropped because their bucket had closed */
+    uint64_t late;       /* items dropped from a series whose bucket had closed */
+    uint64_t forced;     /* buckets closed early by the max_open_s cap */
+    uint64_t tail;       /* events in the unscored partial buckets at flush */
     uint64_t buckets;    /* bucket closes (per series) */
     uint64_t alerts;     /* alerts emitted */
     uint64_t rates;      /* rate samples emitted */
@@ -89,12 +125,13 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
  * dropped, -1 when out of memory (the item is dropped, counted nowhere). */
 int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c);
 
-/* Advance the watermark as if an event at ts_ms had been seen (for idle
+/* Advance the clock of source 0 as if it had sent an event at ts_ms (for idle
  * shards: the caller may broadcast the pipeline's event time).  May emit. */
 void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts_ms);
 
-/* End of input: close every open bucket (bursts still open stay open: they
- * have not been seen to end).  May emit. */
+/* End of input: close every complete open bucket; the last, partial one is
+ * dropped unscored (bursts still open stay open: they have not been seen to
+ * end).  May emit. */
 void gh_anomaly_flush(gh_anomaly_t *a);
 
 void gh_anomaly_get_stats(const gh_anomaly_t *a, gh_anomaly_stats_t *st);

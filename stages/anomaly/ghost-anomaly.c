@@ -47,10 +47,14 @@ static void on_rate(void *ctx, const gh_rate_t *r) {
 static gh_anomaly_t *s_an;
 
 static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
-    uint64_t late = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (gh_anomaly_add(s_an, &b->u.cls[i]) < 0) late++;
+    uint64_t late = 0, nomem = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        int rc = gh_anomaly_add(s_an, &b->u.cls[i]);
+        if (rc > 0) late++;
+        else if (rc < 0) nomem++;
+    }
     if (late) gh_stage_drop(st, "late", late);
+    if (nomem) gh_stage_drop(st, "nomem", nomem);
 }
 
 static void on_drain(gh_stage_t *st) {
@@ -58,13 +62,14 @@ static void on_drain(gh_stage_t *st) {
     gh_anomaly_flush(s_an);
     gh_anomaly_stats_t s;
     gh_anomaly_get_stats(s_an, &s);
-    gh_info("%llu series, %llu windows closed, %llu alerts, %llu late events dropped",
+    gh_info("%llu series, %llu windows closed, %llu alerts, %llu late events dropped, %llu windows forced "
+            "closed, %llu events in the unscored last window",
             (unsigned long long)s.series, (unsigned long long)s.buckets, (unsigned long long)s.alerts,
-            (unsigned long long)s.late);
+            (unsigned long long)s.late, (unsigned long long)s.forced, (unsigned long long)s.tail);
 }
 
 int main(int argc, char **argv) {
-    gh_stage_parse_args(s_opts, "ghost-anomaly", "[OPTIONS]", argc, argv);
+    gh_stage_parse_args(s_opts, "ghost-anomaly", "[OPTIONS]\n\nCounts every template, class and level series in event-time windows, raises burst\nand new-template alerts, and sends rate samples to ghost-predict.", argc, argv);
     gh_sig_install();
     gh_stage_ops_t ops = { "anomaly", GH_T_CLASSIFIED, NULL, on_batch, NULL, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_ALERT, "alert", GH_T_RATE, "predict");

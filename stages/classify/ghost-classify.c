@@ -100,7 +100,7 @@ static void on_drain(gh_stage_t *st) {
 }
 
 int main(int argc, char **argv) {
-    gh_stage_parse_args(s_opts, "ghost-classify", "[OPTIONS]", argc, argv);
+    gh_stage_parse_args(s_opts, "ghost-classify", "[OPTIONS]\n\nGives every record a template (online miner) and a failure class, and routes it\nto the ghost-anomaly workers that own its series.", argc, argv);
     char err[256] = "";
     s_ctx_t c = { gh_miner_new((size_t)s_max_templates), gh_classes_new(*s_rules ? s_rules : NULL, err, sizeof err), 0 };
     if (!c.classes) {

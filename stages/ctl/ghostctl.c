@@ -12,9 +12,12 @@
 #include "opt.h"
 #include "redis.h"
 #include <jansson.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *s_redis, *s_prefix;
 static int s_json;
@@ -39,6 +42,23 @@ static const char *s_field(const redisReply *h, const char *name) {
     for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
         if (!strcmp(h->element[i]->str, name)) return h->element[i + 1]->str;
     return "";
+}
+
+/* Keeps one row per (host, worker id): a restarted worker replaces the entry
+ * its dead predecessor left behind (which expires with its TTL). */
+static void s_add_row(json_t *rows, json_t *row) {
+    size_t i;
+    json_t *old;
+    json_array_foreach(rows, i, old) {
+        if (strcmp(json_string_value(json_object_get(old, "host")), json_string_value(json_object_get(row, "host"))) ||
+            strcmp(json_string_value(json_object_get(old, "id")), json_string_value(json_object_get(row, "id"))))
+            continue;
+        if (json_integer_value(json_object_get(row, "started")) > json_integer_value(json_object_get(old, "started")))
+            json_array_set(rows, i, row);
+        json_decref(row);
+        return;
+    }
+    json_array_append_new(rows, row);
 }
 
 static int s_status(gh_redis_t *r) {
@@ -72,7 +92,14 @@ static int s_status(gh_redis_t *r) {
                                     (json_int_t)atoll(s_field(h, "in")), "out", (json_int_t)atoll(s_field(h, "out")),
                                     "decode_errors", (json_int_t)atoll(s_field(h, "decode_errors")), "drops",
                                     s_field(h, "drops"), "state", age > s_stale_s ? "down" : "ok");
-            json_array_append_new(rows, row);
+            /* a process of this host that no longer exists is down at once */
+            char me[256] = "";
+            gethostname(me, sizeof me);
+            int pid = atoi(s_field(h, "pid"));
+            if (!strcmp(me, s_field(h, "host")) && pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+                json_object_set_new(row, "state", json_string("down"));
+            json_object_set_new(row, "started", json_integer((json_int_t)started));
+            s_add_row(rows, row);
             freeReplyObject(h);
         }
         freeReplyObject(rep);
@@ -154,18 +181,35 @@ static int s_clear_cache(gh_redis_t *r, int n, char **pats) {
     return 0;
 }
 
+/* Index of the command word: options before it are ghostctl's own, what
+ * follows belongs to the command (silence add ... --for 2h). */
+static int s_command_index(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) || !argv[i][2]) return i;
+        if (strchr(argv[i], '=')) continue;
+        for (const gh_opt_t *o = s_opts; o->name; o++)
+            if (!strcmp(argv[i] + 2, o->name) && o->type != GH_OPT_BOOL) i++;
+    }
+    return argc;
+}
+
 int main(int argc, char **argv) {
-    int nargs = 0, rc = gh_opt_parse(s_opts, "ghostctl", s_synopsis, argc, argv, &nargs);
+    int k = s_command_index(argc, argv), nargs = 0;
+    int sub_argc = argc - k;
+    char **sub = argv + k;
+    int rc = gh_opt_parse(s_opts, "ghostctl", s_synopsis, k, argv, &nargs);
     if (rc) return rc == 1 ? 0 : 2;
-    if (!nargs) {
+    if (!sub_argc) {
         gh_opt_usage(s_opts, "ghostctl", s_synopsis);
         return 2;
     }
+    const char *cmd = sub[0];
+    for (int i = 1; i < sub_argc; i++) /* status --json */
+        if (!strcmp(cmd, "status") && !strcmp(sub[i], "--json")) s_json = 1;
     gh_redis_t *r = gh_redis_new(s_redis, s_prefix);
-    const char *cmd = argv[1];
     if (!strcmp(cmd, "status")) rc = s_status(r);
-    else if (!strcmp(cmd, "clear-cache")) rc = s_clear_cache(r, nargs - 1, argv + 2);
-    else if (!strcmp(cmd, "silence") || !strcmp(cmd, "dead")) rc = gh_alert_ctl(nargs, argv + 1, r);
+    else if (!strcmp(cmd, "clear-cache")) rc = s_clear_cache(r, sub_argc - 1, sub + 1);
+    else if (!strcmp(cmd, "silence") || !strcmp(cmd, "dead")) rc = gh_alert_ctl(sub_argc, sub, r);
     else {
         fprintf(stderr, "ghostctl: unknown command '%s' (see --help)\n", cmd);
         rc = 2;

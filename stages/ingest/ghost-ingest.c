@@ -59,13 +59,17 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
         gh_out_commit(out, shard);
     }
     if (dups) gh_stage_drop(st, "duplicate", dups);
-    /* high-water marks go to Redis once per batch, after the records went on */
-    if (c->dedup) gh_dedup_commit(c->dedup);
+    /* high-water marks go to Redis once per batch, and only after this
+     * batch's records were handed on: a mark never runs ahead of the data */
+    if (c->dedup) {
+        gh_out_flush(out);
+        gh_dedup_commit(c->dedup);
+    }
 }
 
 static void on_tick(gh_stage_t *st) {
     s_ctx_t *c = gh_stage_ctx(st);
-    if (c->dedup && gh_dedup_pending(c->dedup)) gh_dedup_commit(c->dedup);
+    if (c->dedup && gh_dedup_pending(c->dedup)) gh_dedup_commit(c->dedup); /* retry after Redis trouble */
 }
 
 static void on_drain(gh_stage_t *st) {
@@ -91,7 +95,7 @@ static int s_dump_files(gh_parser_t *p, int nargs, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    int nargs = gh_stage_parse_args(s_opts, "ghost-ingest", "[OPTIONS] [--dump [FILE...]]", argc, argv);
+    int nargs = gh_stage_parse_args(s_opts, "ghost-ingest", "[OPTIONS] [--dump [FILE...]]\n\nParses raw line batches (auditd, syslog, JSON, logfmt, access logs, text) into records\nand passes them to ghost-classify. --dump parses FILEs (or stdin) and prints JSON records.", argc, argv);
     int fmt = -1;
     if (strcmp(s_format, "auto") && (fmt = gh_format_parse(s_format)) < 0) {
         fprintf(stderr, "ghost-ingest: unknown --format '%s' (see --help)\n", s_format);

@@ -38,7 +38,7 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
 static void on_drain(gh_stage_t *st) { gh_predict_flush(gh_stage_ctx(st)); }
 
 int main(int argc, char **argv) {
-    gh_stage_parse_args(s_opts, "ghost-predict", "[OPTIONS]", argc, argv);
+    gh_stage_parse_args(s_opts, "ghost-predict", "[OPTIONS]\n\nForecasts every rate series (Holt, fitted online) and raises a forecast alert when\nthe series will cross its threshold within the horizon.", argc, argv);
     gh_sig_install();
     gh_stage_ops_t ops = { "predict", GH_T_RATE, NULL, on_batch, NULL, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_ALERT, "alert", 0, NULL);

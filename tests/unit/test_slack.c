@@ -366,7 +366,7 @@ static void test_rate_limit(void) {
     snprintf(ru, sizeof ru, "127.0.0.1:%d", s_redis_port);
     gh_redis_t *r2 = gh_redis_new(ru, e.prefix);
     gh_alerter_t *al = gh_alerter_new(&e.cfg, e.r), *bl = gh_alerter_new(&c2, r2);
-    char ids[24][16], key[16];
+    char ids[24][24], key[24];
     gh_alert_t a;
     int64_t end = gh_mono_ms() + 15000;
     for (int i = 0; i < 24; i++) { /* two processes' worth, sharing one bucket */
@@ -419,7 +419,7 @@ static void test_kill9_restart(void) {
     s_env_t e;
     s_env(&e, "kill", "ok,slow:3", 0);
     e.cfg.timeout_ms = 5000;
-    char ids[4][16], key[16];
+    char ids[4][24], key[24];
     pid_t child = fork();
     if (child == 0) {
         char ru[64];
