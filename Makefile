@@ -95,12 +95,14 @@ asan: deps
 ubsan: asan
 
 FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS))
+PARSE_SRC  = $(wildcard stages/ingest/parse*.c) proto/codec.c lib/clock.c lib/log.c lib/hash.c
 fuzz: deps
-	@mkdir -p $(BUILD)/fuzz
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags msgpack) \
-	  tests/fuzz/fuzz_decode.c proto/codec.c -o $(BUILD)/fuzz/fuzz_decode $(shell pkg-config --libs msgpack)
-	@mkdir -p $(BUILD)/fuzz/corpus
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus-parse
+	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_decode.c proto/codec.c -o $(BUILD)/fuzz/fuzz_decode $(LDLIBS)
+	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c $(PARSE_SRC) -o $(BUILD)/fuzz/fuzz_parse $(LDLIBS)
 	$(BUILD)/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/corpus tests/fuzz/seeds
+	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz/corpus-parse tests/fuzz/seeds-parse
 
 bench: all
 	@bash bench/run.sh

@@ -14,13 +14,24 @@
  *     same way;
  *   - calls on_tick about every 50 ms and flushes batches past their linger;
  *   - registers itself in Redis (ghost:session:<host>:<stage>:<pid>, a hash
- *     with its endpoint, pid, counters and heartbeat time, with a TTL it
- *     refreshes) when Redis is reachable, and runs on without it.
+ *     with its endpoint, pid, counters, metrics port and heartbeat time, with
+ *     a TTL it refreshes) when Redis is reachable, and runs on without it:
+ *     a failed heartbeat is retried at every tick (the connection backs off
+ *     by itself), so the entry is back as soon as Redis is;
+ *   - keeps its metrics (metrics.h) and serves them over HTTP on
+ *     --metrics-addr:--metrics-port (port 0: any free port, -1: no server):
+ *     records and batches in and out, drops and decode errors by reason,
+ *     input backlog, time blocked on full downstream queues, per-record
+ *     latency from the origin (the batch header's pt), Redis state, CPU, RSS;
+ *   - with --curve-secret, a tcp:// input is a CURVE server (--curve-allow
+ *     DIR admits only the client keys in DIR) and tcp:// outputs are CURVE
+ *     clients of --curve-server-key (see curve.h).
  */
 #ifndef GH_STAGE_H
 #define GH_STAGE_H
 #include "gh_proto.h"
 #include "opt.h"
+#include "metrics.h"
 #include "out.h"
 #include "redis.h"
 #include <stdint.h>
@@ -28,6 +39,8 @@
 typedef struct {
     char *bind, *connect, *connect2, *run_dir, *redis, *prefix, *log_level, *id;
     long index, producers, batch_size, linger_ms, hwm, heartbeat_s, session_ttl;
+    char *metrics_addr, *curve_secret, *curve_server_key, *curve_allow;
+    long metrics_port;
 } gh_stage_cfg_t;
 
 /* The option rows every stage shares; put them in the stage's own table. */
@@ -44,7 +57,12 @@ typedef struct {
     { "prefix", GH_OPT_STR, &(c).prefix, "ghost:", "Redis key prefix" },                                               \
     { "heartbeat-s", GH_OPT_INT, &(c).heartbeat_s, "5", "seconds between registry heartbeats" },                       \
     { "session-ttl", GH_OPT_INT, &(c).session_ttl, "600", "TTL of the registry entry, seconds" },                      \
-    { "log-level", GH_OPT_STR, &(c).log_level, "info", "error, warn, info or debug" }
+    { "log-level", GH_OPT_STR, &(c).log_level, "info", "error, warn, info or debug" },                            \
+    { "metrics-port", GH_OPT_INT, &(c).metrics_port, "0", "Prometheus /metrics HTTP port (0: any free port, registered; -1: off)" }, \
+    { "metrics-addr", GH_OPT_STR, &(c).metrics_addr, "127.0.0.1", "address the metrics server binds (0.0.0.0: every interface)" }, \
+    { "curve-secret", GH_OPT_STR, &(c).curve_secret, "", "CURVE keypair file of this process (ghostctl keygen); encrypts tcp:// links" }, \
+    { "curve-server-key", GH_OPT_STR, &(c).curve_server_key, "", "public key file of the tcp:// peers this process connects to" }, \
+    { "curve-allow", GH_OPT_STR, &(c).curve_allow, "", "directory of client public keys allowed on the tcp:// input (empty: any CURVE client)" }
 
 typedef struct gh_stage gh_stage_t;
 
@@ -74,10 +92,23 @@ void gh_stage_destroy(gh_stage_t **st);
 gh_out_t *gh_stage_out(gh_stage_t *st, int which);  /* 0 or 1 */
 gh_redis_t *gh_stage_redis(gh_stage_t *st);
 void *gh_stage_ctx(gh_stage_t *st);
-void gh_stage_set_ctx(gh_stage_t *st, void *ctx);      /* for state built after the stage */
+void gh_stage_set_ctx(gh_stage_t *st, void *ctx);
+/* Raises this stage's own watermark of source src (a stage that makes event
+ * times, like ingest): every item of src up to ts_ms has been handed on;
+ * first_ms is the source's first event time. */
+void gh_stage_watermark(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t first_ms);
+/* Input watermarks (lib/wm.h) are combined over producers and passed on
+ * downstream by the loop; fn, when set, is told each advance.  require_all:
+ * every producer carries every source (broadcast) rather than one each. */
+void gh_stage_on_watermark(gh_stage_t *st, void (*fn)(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t first_ms),
+                           int require_all);      /* for state built after the stage */
 const char *gh_stage_id(const gh_stage_t *st);       /* "classify-0" */
 /* Counts an item dropped by the stage (reason is a short static string). */
 void gh_stage_drop(gh_stage_t *st, const char *reason, uint64_t n);
+/* The stage's metrics registry, for stage-specific series (never NULL after
+ * gh_stage_new).  The series the loop keeps are listed in stage.c. */
+gh_metrics_t *gh_stage_metrics(gh_stage_t *st);
+int gh_stage_metrics_port(const gh_stage_t *st);     /* 0 when not serving */
 
 /* Parses argv with the stage's table; on --help or error exits the process
  * (this is for mains only).  Returns the number of non-option arguments. */

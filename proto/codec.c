@@ -92,7 +92,7 @@ void gh_enc_begin(gh_enc_t *e, int type, const char *src, uint64_t seq, int64_t 
     msgpack_packer_init(&e->pk, &e->sb, msgpack_sbuffer_write);
     msgpack_sbuffer_clear(&e->sb);
     msgpack_packer *pk = &e->pk;
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, e->nwm ? 7 : 6);
     s_pack_key(pk, "v");
     msgpack_pack_uint32(pk, GH_PROTO_VERSION);
     s_pack_key(pk, "t");
@@ -103,6 +103,16 @@ void gh_enc_begin(gh_enc_t *e, int type, const char *src, uint64_t seq, int64_t 
     msgpack_pack_uint64(pk, seq);
     s_pack_key(pk, "pt");
     msgpack_pack_int64(pk, pt_ns);
+    if (e->nwm) {
+        s_pack_key(pk, "wm");
+        msgpack_pack_array(pk, e->nwm);
+        for (uint32_t i = 0; i < e->nwm; i++) {
+            msgpack_pack_array(pk, 3);
+            msgpack_pack_uint64(pk, e->wm[i].src);
+            msgpack_pack_int64(pk, e->wm[i].ts_ms);
+            msgpack_pack_int64(pk, e->wm[i].first_ms);
+        }
+    }
     s_pack_key(pk, "items");
     /* array32 with a count patched by gh_enc_finish() */
     static const char hdr[5] = { (char)0xdd, 0, 0, 0, 0 };
@@ -318,6 +328,8 @@ void gh_batch_release(gh_batch_t *b) {
     msgpack_unpacked_destroy(&b->up);
     msgpack_unpacked_init(&b->up);
     b->n = 0;
+    b->nwm = 0;
+    b->wm = NULL;
     b->type = 0;
     b->u.raw = NULL;
 }
@@ -493,7 +505,7 @@ gh_decode_err_t gh_batch_decode(gh_batch_t *b, const void *buf, size_t len) {
     if (ur != MSGPACK_UNPACK_SUCCESS) FAIL(GH_DEC_MALFORMED, "msgpack refused the frame (%d)", (int)ur);
 
     gh_decode_err_t rc = GH_DEC_BAD_TYPE;
-    const msgpack_object *root = &b->up.data, *items = NULL;
+    const msgpack_object *root = &b->up.data, *items = NULL, *wm = NULL;
     uint64_t v = 0, t = 0;
     int have_v = 0, have_t = 0;
     if (root->type != MSGPACK_OBJECT_MAP) {
@@ -511,6 +523,9 @@ gh_decode_err_t gh_batch_decode(gh_batch_t *b, const void *buf, size_t len) {
         else if (s_key_is(k, "items")) {
             if (val->type != MSGPACK_OBJECT_ARRAY) bad = 1;
             items = val;
+        } else if (s_key_is(k, "wm")) {
+            if (val->type != MSGPACK_OBJECT_ARRAY) bad = 1;
+            wm = val;
         }
         if (bad) {
             snprintf(b->errstr, sizeof b->errstr, "header field '%.*s' has the wrong type",
@@ -536,6 +551,24 @@ gh_decode_err_t gh_batch_decode(gh_batch_t *b, const void *buf, size_t len) {
     }
     b->type = (int)t;
     b->version = (int)v;
+    if (wm && wm->via.array.size) {
+        gh_wm_t *wv = msgpack_zone_malloc(b->up.zone, wm->via.array.size * sizeof *wv);
+        if (!wv) {
+            rc = GH_DEC_NOMEM;
+            snprintf(b->errstr, sizeof b->errstr, "out of memory for watermarks");
+            goto fail;
+        }
+        for (uint32_t i = 0; i < wm->via.array.size; i++) {
+            const msgpack_object *x = &wm->via.array.ptr[i];
+            if (x->type != MSGPACK_OBJECT_ARRAY || x->via.array.size < 2 || s_get_u64(&x->via.array.ptr[0], &wv[i].src) ||
+                s_get_i64(&x->via.array.ptr[1], &wv[i].ts_ms) || s_get_i64(s_at(&x->via.array, 2), &wv[i].first_ms)) {
+                snprintf(b->errstr, sizeof b->errstr, "watermark %u has the wrong shape", i);
+                goto fail;
+            }
+        }
+        b->wm = wv;
+        b->nwm = wm->via.array.size;
+    }
     if (t == GH_T_EOS || !items || !items->via.array.size) return GH_DEC_OK;
 
     size_t n = items->via.array.size, sz = 0;

@@ -119,6 +119,11 @@ typedef struct {
     int64_t fc_crosses_at_ms;         /* 0 when it does not cross */
 } gh_alert_t;
 
+/* Watermark of one source, carried in batch headers ("wm": [[src, ts, first],
+ * ...]): the producer has sent every item of source `src` with event time <=
+ * ts; `first` is the source's first event time (where its history starts). */
+typedef struct { uint64_t src; int64_t ts_ms, first_ms; } gh_wm_t;
+
 /* GH_T_ACK item: [seq] -- a raw batch seq the receiver has handed on. */
 typedef struct { uint64_t seq; } gh_ack_t;
 
@@ -133,11 +138,14 @@ typedef struct {
     uint32_t n;          /* items in the open batch */
     size_t count_off;    /* offset of the array32 count to patch */
     int64_t opened_ns;   /* monotonic time the batch was opened */
+    const gh_wm_t *wm;   /* watermarks the next gh_enc_begin() writes (may be NULL) */
+    uint32_t nwm;
 } gh_enc_t;
 
 void gh_enc_init(gh_enc_t *e);
 void gh_enc_free(gh_enc_t *e);
-/* Open a batch; discards anything open. pt_ns is carried as "pt". */
+/* Open a batch; discards anything open. pt_ns is carried as "pt"; e->wm /
+ * e->nwm, when set, are written as the header's "wm". */
 void gh_enc_begin(gh_enc_t *e, int type, const char *src, uint64_t seq, int64_t pt_ns);
 void gh_enc_raw(gh_enc_t *e, const gh_raw_t *r);
 void gh_enc_record(gh_enc_t *e, const gh_record_t *r);
@@ -172,6 +180,8 @@ typedef struct {
     uint64_t seq;
     int64_t pt_ns;
     size_t n;
+    size_t nwm;          /* watermarks in the header */
+    gh_wm_t *wm;
     union {
         gh_raw_t *raw;
         gh_record_t *rec;

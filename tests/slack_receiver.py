@@ -13,10 +13,18 @@ else 400 invalid_payload), then answered by the next step of a script:
   channel_is_archived, 403 action_prohibited, 400 no_text ...
   action_prohibited, no_text
   slow:N             wait N seconds, then 200 "ok"
+  2xx:BODY           200 with BODY instead of "ok" (a proxy, a changed API)
   down:N             close the connection without an answer, and do the
                      same for every request during the next N seconds
 
 After the last step the server answers `ok` (or starts over with --cycle).
+With --random "429=0.1,500=0.1" each request that the script does not
+decide (after its end) is answered 429 (Retry-After: 1) or 500 with those
+probabilities (--seed makes it repeatable); with --down-at T --down-for D
+the server refuses connections (closes its listening socket) from T to
+T+D seconds after start.  POSTs to a path under /hook/ are a generic
+webhook: valid when the body is a JSON object with a non-empty "alerts"
+list.
 Each request is written as one JSON line to --log as soon as it arrives:
 {"t": unix time, "path": ..., "step": ..., "status": intended status,
 "body": request body text}.  The bound port (bind port 0 by default) is
@@ -42,6 +50,8 @@ class State:
         self.down_until = 0.0
         self.lock = threading.Lock()
         self.log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.random = []
+        self.rng = None
 
     def next_step(self):
         with self.lock:
@@ -61,13 +71,15 @@ class State:
             self.log.flush()
 
 
-def valid_payload(raw):
+def valid_payload(raw, path="/"):
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return False
     if not isinstance(doc, dict):
         return False
+    if path.startswith("/hook/"):
+        return isinstance(doc.get("alerts"), list) and len(doc["alerts"]) > 0
     text, blocks = doc.get("text"), doc.get("blocks")
     return (isinstance(text, str) and text != "") or (isinstance(blocks, list) and len(blocks) > 0)
 
@@ -106,11 +118,18 @@ class Handler(BaseHTTPRequestHandler):
             entry.update(step="down", status=0)
             st.record(entry)
             return self._drop()
-        if not valid_payload(raw):
+        if not valid_payload(raw, self.path):
             entry.update(step="validate", status=400)
             st.record(entry)
             return self._answer(400, "invalid_payload")
         step = st.next_step()
+        if step == "ok" and st.random and st.pos >= len(st.script):
+            x = st.rng.random()
+            for code, p in st.random:
+                if x < p:
+                    step = "429:1" if code == "429" else code
+                    break
+                x -= p
         name, _, arg = step.partition(":")
         if name == "ok":
             entry.update(step=step, status=200)
@@ -124,6 +143,10 @@ class Handler(BaseHTTPRequestHandler):
             entry.update(step=step, status=int(name))
             st.record(entry)
             return self._answer(int(name), "internal_error")
+        if name == "2xx":
+            entry.update(step=step, status=200)
+            st.record(entry)
+            return self._answer(200, arg)
         if name == "slow":
             entry.update(step=step, status=200)
             st.record(entry)
@@ -150,19 +173,47 @@ def main():
     ap.add_argument("--log", help="append one JSON line per request here")
     ap.add_argument("--script", default="ok", help="comma-separated answers, e.g. ok,429:2,500,invalid_payload")
     ap.add_argument("--cycle", action="store_true", help="repeat the script instead of answering ok after it")
+    ap.add_argument("--random", default="", help="after the script: answer 429/500 with these odds, e.g. 429=0.1,500=0.1")
+    ap.add_argument("--seed", type=int, default=1, help="seed for --random")
+    ap.add_argument("--down-at", type=float, default=-1, help="refuse connections from this many seconds after start")
+    ap.add_argument("--down-for", type=float, default=0, help="... for this many seconds")
     a = ap.parse_args()
     ThreadingHTTPServer.allow_reuse_address = True
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.state = State(a.script, a.cycle, a.log)
+    if a.random:
+        import random
+        srv.state.rng = random.Random(a.seed)
+        for kv in a.random.split(","):
+            k, _, v = kv.partition("=")
+            srv.state.random.append((k.strip(), float(v)))
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write(str(srv.server_address[1]))
         import os
         os.replace(tmp, a.port_file)
+    if a.down_at >= 0 and a.down_for > 0:
+        threading.Timer(a.down_at, srv.shutdown).start()
     try:
         srv.serve_forever()
+        if a.down_at >= 0 and a.down_for > 0:
+            # the outage: nothing listens (connection refused), then the same port again
+            port, state = srv.server_address[1], srv.state
+            srv.server_close()
+            state.record({"t": time.time(), "path": "", "step": "outage-start", "status": -1, "body": ""})
+            time.sleep(a.down_for)
+            while True:
+                try:
+                    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            srv.daemon_threads = True
+            srv.state = state
+            state.record({"t": time.time(), "path": "", "step": "outage-end", "status": -1, "body": ""})
+            srv.serve_forever()
     except KeyboardInterrupt:
         pass
     return 0

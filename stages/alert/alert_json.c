@@ -2,6 +2,7 @@
 #include "alert/alert_json.h"
 #include "clock.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,25 @@ int gh_alert_to_json(const gh_alert_t *a, char **out) {
     *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(o);
     return *out ? 0 : -1;
+}
+
+char *gh_alert_uid(const json_t *a, char *buf, size_t len) {
+    const char *id = json_string_value(json_object_get(a, "id"));
+    const char *st = json_string_value(json_object_get(a, "state"));
+    if (!id) id = "";
+    if (!st || !*st || !strcmp(st, "firing")) {
+        snprintf(buf, len, "%s", id);
+    } else if (!strcmp(st, "update")) {
+        /* updates differ by their end: keep its digits and the T */
+        const char *e = json_string_value(json_object_get(a, "end"));
+        char t[24];
+        size_t n = 0;
+        for (; e && *e && *e != '.' && *e != 'Z' && n + 1 < sizeof t; e++)
+            if ((*e >= '0' && *e <= '9') || *e == 'T') t[n++] = *e;
+        t[n] = 0;
+        snprintf(buf, len, "%s/update@%s", id, t);
+    } else {
+        snprintf(buf, len, "%s/%.16s", id, st);
+    }
+    return buf;
 }

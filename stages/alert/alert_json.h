@@ -23,6 +23,14 @@ json_t *gh_alert_json(const gh_alert_t *a);
  * (malloc'ed, caller frees).  Returns 0, or -1 (nothing allocated). */
 int gh_alert_to_json(const gh_alert_t *a, char **out);
 
+/* The delivery identity of an alert object (its "id", "state", "end"):
+ * the id for a firing alert, "ID/resolved" for its resolve, and
+ * "ID/update@YYYYMMDDTHHMMSS" (from "end") for an update, because upstream
+ * stages give every state of one incident the same id.  Dedup keys, outbox
+ * fields and the ids listed in a Slack message are uids.  Writes into buf
+ * (64 bytes are enough for 16-hex ids) and returns buf. */
+char *gh_alert_uid(const json_t *alert, char *buf, size_t len);
+
 /* A jansson string from n bytes that may not be UTF-8 (bad bytes become
  * U+FFFD).  Returns a new reference or NULL when out of memory. */
 json_t *gh_json_string_lossy(const char *p, size_t n);

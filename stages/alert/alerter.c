@@ -20,6 +20,7 @@
 #define S_MAX_SINKS 2
 #define S_RESP_MAX 4096
 #define S_PENDING_MAX 20000
+#define S_FLAP_RING 8
 
 /* ---- local dedup table (ids seen, with expiry) ------------------------- */
 
@@ -72,7 +73,15 @@ typedef struct s_item {
     struct s_item *next, *prev;
 } s_item_t;
 
-typedef struct { char *key; int64_t last_ms; } s_sent_t;
+/* What the alerter remembers per key and webhook: when the last message
+ * went out (repeat interval, flap hold) and the event-time starts of the
+ * recent firings (flap detection). */
+typedef struct {
+    char *key;
+    int64_t last_ms;                 /* wall time of the last message; 0 = none */
+    int64_t fires[S_FLAP_RING];      /* event-time starts of recent firings */
+    int nfires;                      /* firings recorded (ring index = nfires % ring) */
+} s_keyst_t;
 
 typedef struct {
     const char *name;      /* "slack" | "generic" */
@@ -95,7 +104,7 @@ typedef struct {
     int64_t next_try_mono;
     double tokens;         /* local bucket, used while Redis is down */
     int64_t tokens_mono;
-    s_sent_t *sent;        /* last message time per key (repeat interval) */
+    s_keyst_t *sent;       /* per-key memory: last message, recent firings */
     size_t nsent, capsent;
     gh_ratelimit_t rl_retry;
 } s_sink_t;
@@ -116,7 +125,11 @@ struct gh_alerter {
     size_t dedup_used;
     char *sil_pat[S_MAX_SILENCES];
     int nsil;
-    int64_t sil_next_mono, replay_next_mono;
+    int64_t sil_next_mono, replay_next_mono, lease_next_mono, takeover_next_mono;
+    int draining;          /* gh_alerter_drain runs: every hold ends */
+    int lease_held;        /* the lease was written once by this process */
+    char token[128];       /* this process in lease values: host:pid:random */
+    char lease_key[192];
     s_cmd_t *pending;      /* Redis writes waiting for Redis to return */
     size_t npending, cappending;
     gh_alerter_stats_t st;
@@ -164,7 +177,7 @@ static const char *s_lua_replay =
     "  if not v then break end\n"
     "  local ok, e = pcall(cjson.decode, v)\n"
     "  if ok and type(e) == 'table' and type(e.alert) == 'table' and e.alert.id then\n"
-    "    redis.call('HSET', KEYS[2], tostring(e.alert.id), v)\n"
+    "    redis.call('HSET', KEYS[2], tostring(e.uid or e.alert.id), v)\n"
     "    out[#out + 1] = v\n"
     "  end\n"
     "end\n"
@@ -280,13 +293,14 @@ static s_item_t *s_item_from_stored(const char *value) {
     json_error_t err;
     json_t *v = json_loads(value, 0, &err);
     json_t *a = json_object_get(v, "alert");
+    char uid[192];
     const char *id = json_string_value(json_object_get(a, "id"));
-    s_item_t *it = id ? calloc(1, sizeof *it) : NULL;
+    s_item_t *it = id && *id ? calloc(1, sizeof *it) : NULL;
     if (!it) {
         json_decref(v);
         return NULL;
     }
-    it->id = strdup(id);
+    it->id = strdup(gh_alert_uid(a, uid, sizeof uid));
     it->key = strdup(json_string_value(json_object_get(a, "key")) ? json_string_value(json_object_get(a, "key")) : "");
     it->state = strdup(json_string_value(json_object_get(a, "state")) ? json_string_value(json_object_get(a, "state")) : "firing");
     it->stored = strdup(value);
@@ -301,7 +315,55 @@ static s_item_t *s_item_from_stored(const char *value) {
     return it;
 }
 
+/* The memory of key in s; created when create is set (NULL when out of
+ * memory or absent). */
+static s_keyst_t *s_keyst(s_sink_t *s, const char *key, int create) {
+    for (size_t i = 0; i < s->nsent; i++)
+        if (!strcmp(s->sent[i].key, key)) return &s->sent[i];
+    if (!create) return NULL;
+    if (s->nsent == s->capsent) {
+        size_t cap = s->capsent ? s->capsent * 2 : 16;
+        s_keyst_t *p = realloc(s->sent, cap * sizeof *p);
+        if (!p) return NULL;
+        s->sent = p;
+        s->capsent = cap;
+    }
+    s_keyst_t *k = &s->sent[s->nsent];
+    memset(k, 0, sizeof *k);
+    k->key = strdup(key);
+    if (!k->key) return NULL;
+    s->nsent++;
+    return k;
+}
+
+/* Records the event-time start of a firing alert (once per start). */
+static void s_note_firing(s_sink_t *s, s_item_t *it) {
+    if (strcmp(it->state, "firing")) return;
+    int64_t start = gh_rfc3339_parse_ms(json_string_value(json_object_get(it->alert, "start")));
+    s_keyst_t *k = s_keyst(s, it->key, 1);
+    if (!k) return;
+    int n = k->nfires < S_FLAP_RING ? k->nfires : S_FLAP_RING;
+    for (int i = 0; i < n; i++)
+        if (k->fires[i] == start) return;
+    k->fires[k->nfires % S_FLAP_RING] = start;
+    k->nfires++;
+}
+
+/* Is key flapping: flap_count or more distinct firings within
+ * flap_window_s of event time before its newest firing? */
+static int s_flapping(const gh_alerter_t *al, const s_keyst_t *k) {
+    if (!k || k->nfires < al->cfg.flap_count) return 0;
+    int n = k->nfires < S_FLAP_RING ? k->nfires : S_FLAP_RING, in = 0;
+    int64_t newest = INT64_MIN;
+    for (int i = 0; i < n; i++)
+        if (k->fires[i] > newest) newest = k->fires[i];
+    for (int i = 0; i < n; i++)
+        if (k->fires[i] >= newest - al->cfg.flap_window_s * 1000LL) in++;
+    return in >= al->cfg.flap_count;
+}
+
 static void s_push(s_sink_t *s, s_item_t *it) {
+    s_note_firing(s, it);
     it->prev = s->tail;
     it->next = NULL;
     if (s->tail) s->tail->next = it;
@@ -490,12 +552,20 @@ gh_alerter_t *gh_alerter_new(const gh_alerter_cfg_t *cfg, gh_redis_t *redis) {
     if (c->backoff_max_ms <= 0) c->backoff_max_ms = 60000;
     if (c->dedup_ttl_s <= 0) c->dedup_ttl_s = 3600;
     if (c->local_max <= 0) c->local_max = 10000;
+    if (c->flap_window_s <= 0) c->flap_window_s = 900;
+    if (c->flap_count <= 0) c->flap_count = 3;
+    if (c->lease_ttl_s <= 0) c->lease_ttl_s = 30;
     al->instance = strdup(c->instance && *c->instance ? c->instance : "0");
     al->sink_path = c->sink_path ? strdup(c->sink_path) : NULL;
     c->instance = al->instance;
     c->sink_path = al->sink_path;
     c->webhook_url = c->generic_webhook_url = NULL; /* kept only inside the sinks */
     al->redis = redis;
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    srand((unsigned)(gh_wall_ms() ^ getpid()));
+    snprintf(al->token, sizeof al->token, "%.60s:%d:%08x", host, (int)getpid(), (unsigned)rand());
+    gh_redis_key(redis, al->lease_key, sizeof al->lease_key, "alert:lease:%s", al->instance);
     al->dedup = calloc(S_DEDUP_SLOTS, sizeof(s_slot_t));
     al->multi = curl_multi_init();
     if (!al->instance || !al->dedup || !al->multi) goto fail;
@@ -570,7 +640,8 @@ int gh_alerter_submit(gh_alerter_t *al, const gh_alert_t *a) {
         gh_log_ratelimited(&al->rl_local, GH_LOG_WARN, 10000, "alert without id or not encodable: dropped");
         return GH_ALERT_DROP;
     }
-    const char *id = json_string_value(json_object_get(o, "id"));
+    char id[192];
+    gh_alert_uid(o, id, sizeof id);
     const char *key = json_string_value(json_object_get(o, "key"));
     int64_t now = gh_wall_ms();
     if (s_dedup_check(al->dedup, &al->dedup_used, gh_hash(id, strlen(id), 0), now, al->cfg.dedup_ttl_s * 1000LL)) {
@@ -619,7 +690,11 @@ int gh_alerter_submit(gh_alerter_t *al, const gh_alert_t *a) {
         json_decref(o);
         return GH_ALERT_DROP;
     }
+    /* The sink line follows the outbox write and is flushed at once: the
+     * window in which a kill -9 leaves a queued alert without its line is
+     * as small as it can be without a two-phase write. */
     s_sink_write(al, o);
+    gh_alerter_flush(al);
     for (int k = 0; k < al->nsinks; k++) {
         s_item_t *it = s_item_from_stored(value);
         if (!it) continue;
@@ -634,31 +709,25 @@ int gh_alerter_submit(gh_alerter_t *al, const gh_alert_t *a) {
 
 /* ---- message composition ----------------------------------------------------- */
 
-static int64_t *s_last_sent(s_sink_t *s, const char *key, int create) {
-    for (size_t i = 0; i < s->nsent; i++)
-        if (!strcmp(s->sent[i].key, key)) return &s->sent[i].last_ms;
-    if (!create) return NULL;
-    if (s->nsent == s->capsent) {
-        size_t cap = s->capsent ? s->capsent * 2 : 16;
-        s_sent_t *p = realloc(s->sent, cap * sizeof *p);
-        if (!p) return NULL;
-        s->sent = p;
-        s->capsent = cap;
-    }
-    s->sent[s->nsent].key = strdup(key);
-    s->sent[s->nsent].last_ms = 0;
-    return &s->sent[s->nsent++].last_ms;
-}
-
-/* Is the group of key (its first queued alert is first) ready to be sent? */
+/* Is the group of key (its first queued alert is first) ready to be sent?
+ * While draining, always.  Otherwise after the group window; a flapping
+ * key's group waits for its hold (one message per repeat interval, or per
+ * flap window when there is no repeat interval) after the last message;
+ * a group of updates only waits for the repeat interval. */
 static int s_group_ready(gh_alerter_t *al, s_sink_t *s, s_item_t *first, int64_t now) {
+    if (al->draining) return 1;
     if (now < first->enq_ms + al->cfg.group_window_s * 1000LL) return 0;
+    s_keyst_t *k = s_keyst(s, first->key, 0);
+    int64_t last = k ? k->last_ms : 0;
+    if (s_flapping(al, k)) {
+        int hold_s = al->cfg.repeat_interval_s > 0 ? al->cfg.repeat_interval_s : al->cfg.flap_window_s;
+        return !last || now >= last + hold_s * 1000LL;
+    }
     if (al->cfg.repeat_interval_s <= 0) return 1;
     int only_updates = 1;
     for (s_item_t *it = first; it && only_updates; it = it->next)
         if (!it->inflight && !strcmp(it->key, first->key) && strcmp(it->state, "update")) only_updates = 0;
-    int64_t *last = s_last_sent(s, first->key, 0);
-    return !only_updates || !last || now >= *last + al->cfg.repeat_interval_s * 1000LL;
+    return !only_updates || !last || now >= last + al->cfg.repeat_interval_s * 1000LL;
 }
 
 /* Collects the ready groups: up to maxg first items of distinct ready keys. */
@@ -755,6 +824,31 @@ static void s_start(gh_alerter_t *al, s_sink_t *s, json_t *payload) {
     s->sent_mono = gh_mono_ms();
 }
 
+/* When ghost-alert took the newest alert of the message being composed (wall
+ * ms): messages speak of time relative to it ("3 min ago"), so a message
+ * delayed by retries still describes the moment of detection. */
+static int64_t s_proc_ms(const s_sink_t *s) {
+    int64_t t = 0;
+    for (size_t i = 0; i < s->msg_n; i++)
+        if (s->msg[i]->enq_ms > t) t = s->msg[i]->enq_ms;
+    return t ? t : gh_wall_ms();
+}
+
+/* The generic webhook's payload: {"source":"ghost","version":1,"status",
+ * "key" (null for a digest), "uids":[...], "alerts":[...]}; status is the
+ * newest alert's state, or "digest" / "flapping" as given. */
+static json_t *s_generic_payload(json_t *alerts, const char *status) {
+    size_t n = json_array_size(alerts);
+    json_t *last = json_array_get(alerts, n ? n - 1 : 0), *uids = json_array();
+    char uid[192];
+    for (size_t i = 0; i < n; i++) json_array_append_new(uids, json_string(gh_alert_uid(json_array_get(alerts, i), uid, sizeof uid)));
+    const char *st = status ? status : json_string_value(json_object_get(last, "state"));
+    json_t *key = json_object_get(last, "key");
+    key = status && !strcmp(status, "digest") ? NULL : key;
+    return json_pack("{s:s, s:i, s:s, s:o, s:o, s:O}", "source", "ghost", "version", 1, "status", st ? st : "firing",
+                     "key", key ? json_incref(key) : json_null(), "uids", uids, "alerts", alerts);
+}
+
 /* Composes and starts the next message of s, if one is due. */
 static void s_maybe_send(gh_alerter_t *al, s_sink_t *s) {
     int64_t mono = gh_mono_ms(), now = gh_wall_ms();
@@ -783,17 +877,21 @@ static void s_maybe_send(gh_alerter_t *al, s_sink_t *s) {
             s_take_group(s, firsts[g], arr, GH_SLACK_MAX_IDS - s->msg_n);
             json_array_append_new(groups, arr);
         }
-        if (s->slack) payload = gh_slack_digest_message(groups, now);
+        if (s->slack) payload = gh_slack_digest_message(groups, s_proc_ms(s));
         else {
             json_t *all = json_array();
             for (size_t g = 0; g < json_array_size(groups); g++) json_array_extend(all, json_array_get(groups, g));
-            payload = json_pack("{s:o}", "alerts", all);
+            payload = s_generic_payload(all, "digest");
+            json_decref(all);
         }
         json_decref(groups);
     } else {
         json_t *arr = json_array();
         s_take_group(s, firsts[0], arr, GH_SLACK_MAX_IDS);
-        payload = s->slack ? gh_slack_group_message(arr, now) : json_pack("{s:O}", "alerts", arr);
+        int flapping = gh_slack_firings(arr) > 1;
+        if (flapping) al->st.flap_held++;
+        payload = s->slack ? gh_slack_group_message(arr, s_proc_ms(s))
+                           : s_generic_payload(arr, flapping ? "flapping" : NULL);
         json_decref(arr);
     }
     char why[128];
@@ -899,18 +997,22 @@ static void s_done(gh_alerter_t *al, s_sink_t *s, CURLcode cc) {
         s->next_try_mono = 0;
         int64_t now = gh_wall_ms();
         for (size_t i = 0; i < s->msg_n; i++) {
-            int64_t *last = s_last_sent(s, s->msg[i]->key, 1);
-            if (last) *last = now;
+            s_keyst_t *k = s_keyst(s, s->msg[i]->key, 1);
+            if (k) k->last_ms = now;
         }
         gh_debug("%s: delivered %zu alerts (%s)", s->name, s->msg_n, ids);
         s_remove_msg(al, s);
         return;
     }
-    int retryable = cc != CURLE_OK || status == 429 || status >= 500 || status == 408 ||
-                    (status >= 200 && status < 300); /* 2xx without "ok": not what Slack says on success */
+    /* A 2xx without "ok" from Slack is neither success nor worth a retry
+     * (it may have been posted): dead letter, replayable (see alerter.h). */
+    int retryable = cc != CURLE_OK || status == 429 || status >= 500 || status == 408;
     if (!retryable) {
         char reason[300];
-        snprintf(reason, sizeof reason, "%s", bn ? body : "no reason given");
+        if (status >= 200 && status < 300)
+            snprintf(reason, sizeof reason, "%ld answer without \"ok\": %s", status, bn ? body : "(empty)");
+        else
+            snprintf(reason, sizeof reason, "%s", bn ? body : "no reason given");
         s_dead_letter(al, s, status, reason);
         return;
     }
@@ -940,6 +1042,119 @@ static void s_done(gh_alerter_t *al, s_sink_t *s, CURLcode cc) {
                            status, body, s->fail_streak, (long long)d);
 }
 
+/* ---- leases and takeover of orphaned outboxes ------------------------------ */
+
+/* KEYS[1] my lease; ARGV token, ttl_ms, first (1 at start).  Renews the
+ * lease; returns 0 when another process had written it since (it took our
+ * outbox over while we were stalled), else 1. */
+static const char *s_lua_lease =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "if v and v ~= ARGV[1] and ARGV[3] ~= '1' then return 0 end\n"
+    "return 1\n";
+
+/* KEYS[1] the other instance's lease, KEYS[2] its outbox, KEYS[3] mine;
+ * ARGV token, ttl_ms.  When the lease expired: marks it taken, moves every
+ * alert into my outbox and deletes the orphan, atomically, so two live
+ * instances can never both take one alert.  Returns the values moved, or
+ * an empty array when the owner is alive. */
+static const char *s_lua_takeover =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return {} end\n"
+    "redis.call('SET', KEYS[1], 'taken:' .. ARGV[1], 'PX', ARGV[2])\n"
+    "local kv = redis.call('HGETALL', KEYS[2])\n"
+    "local out = {}\n"
+    "for i = 1, #kv, 2 do\n"
+    "  redis.call('HSET', KEYS[3], kv[i], kv[i + 1])\n"
+    "  out[#out + 1] = kv[i + 1]\n"
+    "end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return out\n";
+
+/* Renews this instance's lease.  When someone else wrote it, our outbox was
+ * taken over: the queued alerts that are not in flight now belong to the
+ * other instance, so they leave our memory, and the outbox is read again. */
+static void s_renew_lease(gh_alerter_t *al, int first) {
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", al->cfg.lease_ttl_s * 1000LL);
+    const char *kv[] = { al->lease_key, al->token, ttl, first ? "1" : "0" };
+    redisReply *r = s_eval(al, s_lua_lease, 1, 3, kv);
+    if (!r) return;
+    al->lease_held = 1;
+    int lost = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+    freeReplyObject(r);
+    if (!lost) return;
+    gh_warn("outbox lease of instance %s was taken over while this process stalled; reloading the outbox",
+            al->instance);
+    for (int k = 0; k < al->nsinks; k++) {
+        s_sink_t *s = &al->sinks[k];
+        for (s_item_t *it = s->head, *nx; it; it = nx) {
+            nx = it->next;
+            if (it->inflight || !it->persisted) continue;
+            s_unlink(s, it);
+            s_item_free(it);
+        }
+    }
+    al->loaded = 0;
+}
+
+/* Looks for other instances' outboxes of our webhooks (SCAN) and takes over
+ * those whose lease expired. */
+static void s_takeover(gh_alerter_t *al) {
+    redisContext *c = gh_redis_ctx(al->redis);
+    if (!c || !al->nsinks) return;
+    char pat[256], base[256];
+    gh_redis_key(al->redis, pat, sizeof pat, "alert:outbox:*");
+    gh_redis_key(al->redis, base, sizeof base, "alert:outbox:");
+    size_t blen = strlen(base);
+    char cursor[32] = "0";
+    int rounds = 0;
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 500", cursor, pat);
+        if (!r) {
+            gh_redis_failed(al->redis);
+            return;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            freeReplyObject(r);
+            return;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            const char *colon = strrchr(key, ':');
+            if (strlen(key) <= blen || !colon || colon <= key + blen) continue;
+            char inst[128];
+            snprintf(inst, sizeof inst, "%.*s", (int)(colon - key - (ptrdiff_t)blen), key + blen);
+            if (!strcmp(inst, al->instance)) continue;
+            for (int k = 0; k < al->nsinks; k++) {
+                s_sink_t *s = &al->sinks[k];
+                if (strcmp(colon + 1, s->name)) continue;
+                char lease[256], ttl[24];
+                gh_redis_key(al->redis, lease, sizeof lease, "alert:lease:%s", inst);
+                snprintf(ttl, sizeof ttl, "%lld", al->cfg.lease_ttl_s * 1000LL);
+                const char *kv[] = { lease, key, s->outbox_key, al->token, ttl };
+                redisReply *m = s_eval(al, s_lua_takeover, 3, 2, kv);
+                if (!m) continue;
+                size_t moved = 0;
+                for (size_t j = 0; m->type == REDIS_REPLY_ARRAY && j < m->elements; j++) {
+                    s_item_t *it = s_item_from_stored(m->element[j]->str);
+                    if (!it) continue;
+                    it->persisted = 1;
+                    s_push(s, it);
+                    moved++;
+                }
+                freeReplyObject(m);
+                if (moved) {
+                    al->st.taken_over += moved;
+                    gh_warn("took over %zu alerts from the %s outbox of instance %s (its lease expired)", moved,
+                            s->name, inst);
+                }
+            }
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") && ++rounds < 100);
+}
+
 /* ---- tick / drain --------------------------------------------------------- */
 
 void gh_alerter_tick(gh_alerter_t *al) {
@@ -948,9 +1163,17 @@ void gh_alerter_tick(gh_alerter_t *al) {
     if (gh_redis_ctx(al->redis)) {
         if (al->npending) s_flush_pending(al);
         s_write_back(al);
+        if (mono >= al->lease_next_mono && al->nsinks) {
+            s_renew_lease(al, !al->lease_held);
+            al->lease_next_mono = mono + al->cfg.lease_ttl_s * 1000LL / 3;
+        }
         if (!al->loaded && gh_redis_up(al->redis)) {
             for (int k = 0; k < al->nsinks; k++) s_load_outbox(al, &al->sinks[k]);
             al->loaded = gh_redis_up(al->redis);
+        }
+        if (mono >= al->takeover_next_mono && al->nsinks) {
+            s_takeover(al);
+            al->takeover_next_mono = mono + al->cfg.lease_ttl_s * 1000LL / 2;
         }
         if (mono >= al->replay_next_mono) {
             for (int k = 0; k < al->nsinks; k++) s_poll_replay(al, &al->sinks[k]);
@@ -995,6 +1218,7 @@ static size_t s_queued(const gh_alerter_t *al) {
 int gh_alerter_drain(gh_alerter_t *al, int timeout_ms) {
     if (!al) return 0;
     int64_t end = gh_mono_ms() + timeout_ms;
+    al->draining = 1;
     for (;;) {
         gh_alerter_tick(al);
         if (!s_queued(al) || gh_mono_ms() >= end) break;

@@ -19,10 +19,33 @@
  * timeouts and connection errors back off exponentially with jitter; any
  * other answer is permanent: the alerts go to the dead-letter list
  * (<prefix>alert:dead) with the answer as the reason and an error is logged.
- * After kill -9, a new alerter with the same instance name finds the outbox
- * and sends what is left; dedup keys stop an upstream replay from sending an
- * alert twice.  While Redis is down, alerts wait in a bounded local outbox
- * and are written back (and acknowledgements applied) when it returns.
+ * A 2xx answer other than "ok" from Slack is not a success (Slack answers
+ * exactly "ok"; anything else is a proxy or a changed API) and is not
+ * retried either (the message may have been posted; a retry could post it
+ * twice): the alerts go to the dead-letter list, where ghostctl can replay
+ * them.  The generic webhook succeeds on any 2xx.
+ *
+ * Identity: upstream gives every state of one incident the same id, so the
+ * alerter works with uids (gh_alert_uid: "ID", "ID/resolved",
+ * "ID/update@END"); dedup, outbox and the ids a message lists use them.
+ *
+ * Noise control per key: a group window; "update" alerts at most every
+ * repeat interval; a resolve message (header "Resolved", naming the firing
+ * alert's id, how long it lasted); flap damping: a key with flap_count or
+ * more firings within flap_window_s of event time is flapping, and its
+ * alerts are then held and summarised in one message per repeat interval
+ * (or flap window) instead of one message per firing and resolve.  On
+ * drain every hold ends, so nothing stays behind for a hold.
+ *
+ * Crash recovery: after kill -9, a new alerter with the same instance name
+ * finds the outbox and sends what is left; dedup keys stop an upstream
+ * replay from sending an alert twice.  Each instance also holds a lease
+ * (<prefix>alert:lease:<instance>, TTL lease_ttl_s, renewed every third of
+ * it); a live instance that finds another instance's outbox whose lease
+ * expired moves it into its own outbox atomically (Lua) and sends it, so an
+ * instance that never comes back loses nothing.  While Redis is down, alerts
+ * wait in a bounded local outbox and are written back (and acknowledgements
+ * applied) when it returns.
  *
  * The webhook URL is a secret: it is only ever logged redacted (scheme and
  * host).  Use gh_alert_webhook_from_env() to read it from the environment or
@@ -49,11 +72,16 @@ typedef struct {
     int backoff_min_ms, backoff_max_ms; /* retry backoff; <= 0: 500, 60000 */
     int dedup_ttl_s;                 /* <= 0: 3600 */
     int local_max;                   /* local outbox bound per webhook while Redis is down; <= 0: 10000 */
+    int flap_window_s;               /* flap damping: event-time window; <= 0: 900 */
+    int flap_count;                  /* firings of one key within the window that mean flapping; <= 0: 3 */
+    int lease_ttl_s;                 /* outbox lease; an outbox whose lease expired is taken over; <= 0: 30 */
 } gh_alerter_cfg_t;
 
 typedef struct {
     uint64_t submitted, duplicates, silenced, invalid;
     uint64_t msgs_sent, alerts_sent, digests, retries, rate_waits, dead_letters, local_dropped;
+    uint64_t flap_held;              /* messages that summarised a flapping key */
+    uint64_t taken_over;             /* alerts taken over from other instances' orphaned outboxes */
     uint64_t queued;                 /* alerts waiting in all outboxes now */
     int redis_up;
 } gh_alerter_stats_t;

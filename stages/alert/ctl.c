@@ -1,5 +1,6 @@
 /* ctl.c -- ghostctl silence/dead commands, see ctl.h. */
 #include "alert/ctl.h"
+#include "alert/alert_json.h"
 #include "clock.h"
 #include "hash.h"
 #include <jansson.h>
@@ -160,7 +161,10 @@ static int s_dead(int argc, char **argv, gh_redis_t *r) {
         } else if (did && sink && (!strcmp(argv[2], "all") || !strcmp(argv[2], did))) {
             gh_redis_key(r, rkey, sizeof rkey, "alert:replay:%s", sink);
             for (size_t k = 0; k < json_array_size(alerts); k++) {
-                json_t *e = json_pack("{s:I, s:O}", "enq", (json_int_t)gh_wall_ms(), "alert", json_array_get(alerts, k));
+                char uid[192];
+                json_t *e = json_pack("{s:I, s:s, s:O}", "enq", (json_int_t)gh_wall_ms(), "uid",
+                                      gh_alert_uid(json_array_get(alerts, k), uid, sizeof uid), "alert",
+                                      json_array_get(alerts, k));
                 char *v = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 json_decref(e);
                 if (!v) continue;

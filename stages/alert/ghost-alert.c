@@ -17,7 +17,7 @@
 static gh_stage_cfg_t s_cfg;
 static char *s_sink, *s_webhook_file, *s_generic;
 static double s_rate;
-static long s_burst, s_group_s, s_repeat_s, s_timeout_ms, s_drain_s;
+static long s_burst, s_group_s, s_repeat_s, s_timeout_ms, s_drain_s, s_flap_window_s, s_flap_count, s_lease_s;
 
 static const gh_opt_t s_opts[] = {
     GH_STAGE_OPTIONS(s_cfg, "(none: alert is the last stage)"),
@@ -28,6 +28,9 @@ static const gh_opt_t s_opts[] = {
     { "burst", GH_OPT_INT, &s_burst, "3", "messages that may go at once before the rate applies" },
     { "group-window-s", GH_OPT_INT, &s_group_s, "30", "alerts of one key within this window become one message" },
     { "repeat-interval-s", GH_OPT_INT, &s_repeat_s, "300", "updates of a firing alert are sent at most this often" },
+    { "flap-window-s", GH_OPT_INT, &s_flap_window_s, "900", "a key firing --flap-count times within this event time is flapping" },
+    { "flap-count", GH_OPT_INT, &s_flap_count, "3", "firings within --flap-window-s that make a key flap (held, summarised)" },
+    { "lease-ttl-s", GH_OPT_INT, &s_lease_s, "30", "outbox lease; another instance takes over an outbox whose lease expired" },
     { "timeout-ms", GH_OPT_INT, &s_timeout_ms, "10000", "HTTP timeout per attempt" },
     { "drain-timeout-s", GH_OPT_INT, &s_drain_s, "30", "at the end, keep delivering this long before leaving the rest queued" },
     { NULL, 0, NULL, NULL, NULL },
@@ -48,9 +51,10 @@ static void on_drain(gh_stage_t *st) {
     gh_alerter_stats_t s;
     gh_alerter_stats(al, &s);
     gh_info("alerts: %llu in, %llu duplicates, %llu silenced, %llu messages sent, %llu retries, %llu dead letters, "
-            "%d left queued", (unsigned long long)s.submitted, (unsigned long long)s.duplicates,
+            "%llu flap summaries, %llu taken over, %d left queued", (unsigned long long)s.submitted, (unsigned long long)s.duplicates,
             (unsigned long long)s.silenced, (unsigned long long)s.msgs_sent, (unsigned long long)s.retries,
-            (unsigned long long)s.dead_letters, left);
+            (unsigned long long)s.dead_letters, (unsigned long long)s.flap_held, (unsigned long long)s.taken_over,
+            left);
 }
 
 static char *s_read_secret(const char *path) {
@@ -87,6 +91,9 @@ int main(int argc, char **argv) {
     cfg.group_window_s = (int)s_group_s;
     cfg.repeat_interval_s = (int)s_repeat_s;
     cfg.timeout_ms = (int)s_timeout_ms;
+    cfg.flap_window_s = (int)s_flap_window_s;
+    cfg.flap_count = (int)s_flap_count;
+    cfg.lease_ttl_s = (int)s_lease_s;
     gh_alerter_t *al = gh_alerter_new(&cfg, gh_stage_redis(st));
     if (!al) {
         gh_error("cannot start the alerter (sink %s)", s_sink);

@@ -1,5 +1,6 @@
 /* slack.c -- Block Kit messages for alerts, see slack.h. */
 #include "alert/slack.h"
+#include "alert/alert_json.h"
 #include "clock.h"
 #include <math.h>
 #include <stdarg.h>
@@ -157,12 +158,14 @@ static void s_fmt_clock(char *buf, size_t len, int64_t ms, int64_t now_ms) {
     else strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* "45 s", "12 min", "2 h 5 min", "3 days" */
 static void s_fmt_span(char *buf, size_t len, int64_t ms) {
-    int64_t s = ms / 1000;
-    if (s < 60) snprintf(buf, len, "%lld s", (long long)s);
-    else if (s < 7200) snprintf(buf, len, "%lld min", (long long)(s / 60));
-    else if (s < 172800) snprintf(buf, len, "%lld h", (long long)(s / 3600));
-    else snprintf(buf, len, "%lld days", (long long)(s / 86400));
+    long long s = (long long)(ms / 1000);
+    if (s < 60) snprintf(buf, len, "%lld s", s);
+    else if (s < 3600) snprintf(buf, len, "%lld min", s / 60);
+    else if (s < 172800 && (s % 3600) / 60) snprintf(buf, len, "%lld h %lld min", s / 3600, (s % 3600) / 60);
+    else if (s < 172800) snprintf(buf, len, "%lld h", s / 3600);
+    else snprintf(buf, len, "%lld days", s / 86400);
 }
 
 char *gh_slack_sparkline(const json_t *series, char *buf, size_t len) {
@@ -196,27 +199,58 @@ char *gh_slack_sparkline(const json_t *series, char *buf, size_t len) {
 }
 
 static const char *s_kind_title(const char *kind) {
-    if (!strcmp(kind, "new_template")) return "New error template";
+    if (!strcmp(kind, "new_template")) return "New error";
     if (!strcmp(kind, "forecast")) return "Forecast";
     return "Burst";
 }
 
-static const char *s_emoji(const char *kind, const char *state) {
+static const char *s_emoji(const char *kind, const char *state, int flapping) {
+    if (flapping) return ":repeat:";
     if (!strcmp(state, "resolved")) return ":white_check_mark:";
     if (!strcmp(kind, "forecast")) return ":chart_with_upwards_trend:";
     if (!strcmp(kind, "new_template")) return ":new:";
     return ":rotating_light:";
 }
 
-/* Appends context blocks listing every alert id (each element <= 2000
- * characters, <= 10 elements per block). */
+/* What a key means to a reader: its template, else its series key made
+ * readable ("class:timeout@ab12" -> "timeout events"). */
+static void s_meaning(char *buf, size_t len, const json_t *a) {
+    const char *tpl = s_get_str(a, "template"), *key = s_get_str(a, "key");
+    if (*tpl) {
+        snprintf(buf, len, "%s", tpl);
+        return;
+    }
+    size_t n = strcspn(key, "@");
+    if (n > 6 && !memcmp(key, "class:", 6)) snprintf(buf, len, "%.*s events", (int)(n - 6), key + 6);
+    else if (n > 6 && !memcmp(key, "level:", 6)) snprintf(buf, len, "%.*s-level events", (int)(n - 6), key + 6);
+    else snprintf(buf, len, "%s", *key ? key : "(no key)");
+}
+
+size_t gh_slack_firings(const json_t *alerts) {
+    size_t n = json_array_size(alerts), f = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(alerts, i);
+        if (strcmp(s_get_str(a, "state"), "firing")) continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const json_t *b = json_array_get(alerts, j);
+            seen = !strcmp(s_get_str(b, "state"), "firing") && !strcmp(s_get_str(a, "id"), s_get_str(b, "id"));
+        }
+        f += !seen;
+    }
+    return f;
+}
+
+/* Appends context blocks listing the uid of every alert (each element <=
+ * 2000 characters, <= 10 elements per block). */
 static void s_add_ids(json_t *blocks, const json_t *const *alerts, size_t n) {
     json_t *ctx = NULL, *elems = NULL;
     s_sb_t sb = { 0 };
-    s_sb_puts(&sb, "ids: ");
+    char uid[192];
+    s_sb_puts(&sb, n == 1 ? "alert " : "alerts ");
     for (size_t i = 0; i <= n; i++) {
-        const char *id = i < n ? s_get_str(alerts[i], "id") : NULL;
-        if (!id || sb.chars + strlen(id) + 2 > GH_SLACK_MAX_FIELD - 10) {
+        const char *id = i < n ? gh_alert_uid(alerts[i], uid, sizeof uid) : NULL;
+        if (!id || sb.chars + strlen(id) + 4 > GH_SLACK_MAX_FIELD - 10) {
             char *t = s_sb_take(&sb);
             memset(&sb, 0, sizeof sb);
             if (!t) return;
@@ -232,38 +266,111 @@ static void s_add_ids(json_t *blocks, const json_t *const *alerts, size_t n) {
             free(t);
             if (!id) break;
         }
-        if (sb.n) s_sb_puts(&sb, ", ");
+        if (sb.n && sb.p[sb.n - 1] == '`') s_sb_puts(&sb, ", ");
         s_sb_puts(&sb, "`");
         s_sb_user(&sb, id, 100, 1);
         s_sb_puts(&sb, "`");
     }
 }
 
+/* Events per minute per unit of the series (counts per bucket): the rate
+ * is the newest bucket's count scaled to a minute, so rate / newest value;
+ * for forecasts (no series; count is the newest bucket) rate / count; 1
+ * (60 s buckets, the default) when neither tells. */
+static double s_per_min(const json_t *a) {
+    json_t *se = json_object_get(a, "series");
+    double r = s_get_num(a, "rate"), c = s_get_num(a, "count");
+    size_t n = json_array_size(se);
+    if (n) c = json_is_number(json_array_get(se, n - 1)) ? json_number_value(json_array_get(se, n - 1)) : NAN;
+    return isfinite(r) && isfinite(c) && c > 0 && r > 0 ? r / c : 1;
+}
+
+/* "41/min vs 0.3/min usual (x137)" */
+static void s_rate_text(s_sb_t *sb, const json_t *a) {
+    char r[32], b[32];
+    double rate = s_get_num(a, "rate"), base = s_get_num(a, "baseline");
+    s_fmt_num(r, sizeof r, rate);
+    s_fmt_num(b, sizeof b, base);
+    s_sb_printf(sb, "%s/min vs %s/min usual", r, b);
+    if (isfinite(rate) && isfinite(base) && base > 0.05 && rate > base) s_sb_printf(sb, " (\xC3\x97%.0f)", rate / base);
+}
+
 /* One line summary of a group, for the text fallback and digests. */
 static void s_summary(s_sb_t *sb, const json_t *const *alerts, size_t n, int mrkdwn) {
     const json_t *last = alerts[n - 1];
     const char *kind = s_get_str(last, "kind"), *state = s_get_str(last, "state");
-    double count = 0;
-    for (size_t i = 0; i < n; i++) {
-        double c = s_get_num(alerts[i], "count");
-        if (isfinite(c)) count += c;
-    }
-    char c[32], r[32], b[32];
-    s_fmt_num(c, sizeof c, count);
-    s_fmt_num(r, sizeof r, s_get_num(last, "rate"));
-    s_fmt_num(b, sizeof b, s_get_num(last, "baseline"));
-    s_sb_printf(sb, "%s%s%s%s: ", mrkdwn ? "*" : "", !strcmp(state, "resolved") ? "Resolved " : "",
-                s_kind_title(kind), mrkdwn ? "*" : "");
-    if (mrkdwn) s_sb_puts(sb, "`");
-    s_sb_user(sb, s_get_str(last, "key"), 200, mrkdwn);
-    if (mrkdwn) s_sb_puts(sb, "`");
-    if (n > 1) s_sb_printf(sb, " (%zu alerts)", n);
-    s_sb_printf(sb, " \xE2\x80\x94 %s events, rate %s/s vs baseline %s/s", c, r, b);
+    char m[1400];
+    s_meaning(m, sizeof m, last);
+    s_sb_printf(sb, "%s%s%s", mrkdwn ? "*" : "", !strcmp(state, "resolved") ? "Resolved: " : "", s_kind_title(kind));
     const char *host = s_get_str(last, "host");
     if (*host) {
-        s_sb_puts(sb, ", host ");
+        s_sb_puts(sb, " on ");
         s_sb_user(sb, host, 100, 0);
     }
+    s_sb_printf(sb, "%s: ", mrkdwn ? "*" : "");
+    if (mrkdwn) s_sb_puts(sb, "`");
+    s_sb_user(sb, m, 200, mrkdwn);
+    if (mrkdwn) s_sb_puts(sb, "`");
+    if (n > 1) s_sb_printf(sb, " (%zu alerts)", n);
+    s_sb_puts(sb, " \xE2\x80\x94 ");
+    s_rate_text(sb, last);
+}
+
+static void s_add_field(json_t *fields, s_sb_t *sb) {
+    char *t = s_sb_take(sb);
+    memset(sb, 0, sizeof *sb);
+    if (t && *t) json_array_append_new(fields, s_text_obj("mrkdwn", t));
+    free(t);
+}
+
+/* "in 36 min" / "3 min ago" */
+static void s_fmt_rel(char *buf, size_t len, int64_t t, int64_t now) {
+    char sp[48];
+    s_fmt_span(sp, sizeof sp, t > now ? t - now : now - t);
+    if (t > now) snprintf(buf, len, "in %s", sp);
+    else if (now - t < 60000) snprintf(buf, len, "just now");
+    else snprintf(buf, len, "%s ago", sp);
+}
+
+/* The forecast section: level now, prediction with its interval, and when
+ * the threshold is crossed with the interval of that time (the crossing of
+ * a straight line from the level to the upper and lower bound). */
+static void s_forecast(s_sb_t *sb, const json_t *a, int64_t now_ms) {
+    json_t *fc = json_object_get(a, "forecast");
+    char p[32], lo[32], up[32], th[32], t1[48], t2[48], rel[64], hz[48];
+    double f = s_per_min(a), h = s_get_num(fc, "horizon_s");
+    double P = s_get_num(fc, "predicted"), L = s_get_num(fc, "lower"), U = s_get_num(fc, "upper");
+    double T = s_get_num(fc, "threshold"), level = s_get_num(a, "baseline") / f;
+    s_fmt_num(p, sizeof p, P * f);
+    s_fmt_num(lo, sizeof lo, L * f);
+    s_fmt_num(up, sizeof up, U * f);
+    s_fmt_num(th, sizeof th, T * f);
+    s_fmt_span(hz, sizeof hz, isfinite(h) && h > 0 ? (int64_t)(h * 1000) : 0);
+    s_sb_printf(sb, "*Forecast*: %s/min expected in %s (interval %s\xE2\x80\x93%s/min), threshold *%s/min*.\n", p, hz,
+                lo, up, th);
+    int64_t cross = gh_rfc3339_parse_ms(json_string_value(json_object_get(fc, "crosses_at")));
+    int64_t t0 = gh_rfc3339_parse_ms(s_get_str(a, "start"));
+    if (!cross) {
+        s_sb_puts(sb, "Not expected to cross the threshold within the horizon.");
+        return;
+    }
+    s_fmt_clock(t1, sizeof t1, cross, now_ms);
+    s_fmt_rel(rel, sizeof rel, cross, now_ms);
+    s_sb_printf(sb, "Crosses it at *%s* (%s)", t1, rel);
+    if (t0 && isfinite(level) && isfinite(h) && h > 0 && isfinite(T) && T > level && isfinite(U) && U > level) {
+        int64_t early = t0 + (int64_t)(h * 1000 * (T - level) / (U - level));
+        if (early > cross) early = cross;
+        s_fmt_clock(t1, sizeof t1, early, now_ms);
+        if (isfinite(L) && L > T) {
+            int64_t late = t0 + (int64_t)(h * 1000 * (T - level) / (L - level));
+            if (late < cross) late = cross;
+            s_fmt_clock(t2, sizeof t2, late, now_ms);
+            s_sb_printf(sb, "; interval %s \xE2\x80\x93 %s", t1, t2);
+        } else {
+            s_sb_printf(sb, "; interval %s \xE2\x80\x93 beyond the %s horizon", t1, hz);
+        }
+    }
+    s_sb_puts(sb, ".");
 }
 
 json_t *gh_slack_group_message(const json_t *arr, int64_t now_ms) {
@@ -274,44 +381,104 @@ json_t *gh_slack_group_message(const json_t *arr, int64_t now_ms) {
     for (size_t i = 0; i < n; i++) alerts[i] = json_array_get(arr, i);
     const json_t *first = alerts[0], *last = alerts[n - 1];
     const char *kind = s_get_str(last, "kind"), *state = s_get_str(last, "state");
+    int resolved = !strcmp(state, "resolved");
+    size_t firings = gh_slack_firings(arr), resolves = 0;
+    for (size_t i = 0; i < n; i++) resolves += !strcmp(s_get_str(alerts[i], "state"), "resolved");
+    int flapping = firings > 1;
     json_t *msg = json_object(), *blocks = json_array();
     s_sb_t sb = { 0 };
-    char a[64], b[64], c[64];
+    char a[64], b[64], c[64], m[1400];
+    s_meaning(m, sizeof m, last);
 
-    /* fallback text */
+    /* fallback text: what a notification shows */
     s_sb_puts(&sb, "[ghost] ");
+    if (flapping) s_sb_printf(&sb, "Flapping (%zu firings): ", firings);
     s_summary(&sb, alerts, n, 0);
     char *t = s_sb_take(&sb);
     memset(&sb, 0, sizeof sb);
     json_object_set_new(msg, "text", json_string(t ? t : "[ghost] alert"));
     free(t);
 
-    /* header (plain text, no mrkdwn escaping) */
-    s_sb_printf(&sb, "%s %s%s: ", s_emoji(kind, state), !strcmp(state, "resolved") ? "Resolved \xE2\x80\x94 " : "",
-                s_kind_title(kind));
+    /* header (plain text, no mrkdwn escaping): kind and what the key means */
+    s_sb_printf(&sb, "%s %s%s: ", s_emoji(kind, state, flapping),
+                flapping ? "Flapping \xE2\x80\x94 " : resolved ? "Resolved \xE2\x80\x94 " : "", s_kind_title(kind));
     size_t room = sb.chars + 12 < GH_SLACK_MAX_HEADER ? GH_SLACK_MAX_HEADER - sb.chars - 12 : 0;
-    const char *key = s_get_str(last, "key");
-    if (s_chars(key, strlen(key)) <= room) s_sb_puts(&sb, key);
+    if (s_chars(m, strlen(m)) <= room) s_sb_puts(&sb, m);
     else { /* plain text: no escaping, cut at a character boundary */
         size_t cut = 0, chars = 0;
-        while (key[cut] && chars + 2 < room) {
-            unsigned char ch = (unsigned char)key[cut];
+        while (m[cut] && chars + 2 < room) {
+            unsigned char ch = (unsigned char)m[cut];
             size_t l = ch < 0x80 ? 1 : ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
             chars += ch >= 0xF0 ? 2 : 1;
             cut += l;
         }
-        s_sb_put(&sb, key, cut);
-        s_sb_puts(&sb, "\xE2\x80\xA6");
+        s_sb_put(&sb, m, cut);
+        s_sb_puts(&sb, " \xE2\x80\xA6");
     }
-    if (n > 1) s_sb_printf(&sb, " (\xC3\x97%zu)", n);
+    if (n > 1 && !flapping) s_sb_printf(&sb, " (\xC3\x97%zu)", n);
     t = s_sb_take(&sb);
     memset(&sb, 0, sizeof sb);
     json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "header", "text", s_text_obj("plain_text", t ? t : "ghost")));
     free(t);
 
+    /* facts as fields: rate, host, window in the reader's terms, events */
+    int64_t start = gh_rfc3339_parse_ms(s_get_str(first, "start")), end = gh_rfc3339_parse_ms(s_get_str(last, "end"));
+    json_t *fields = json_array();
+    if (strcmp(kind, "new_template")) {
+        s_sb_puts(&sb, resolved ? "*Rate at the end*\n" : "*Rate*\n");
+        s_rate_text(&sb, last);
+        s_add_field(fields, &sb);
+    }
+    const char *host = s_get_str(last, "host"), *cls = s_get_str(last, "class");
+    s_sb_puts(&sb, "*Host*\n");
+    if (*host) s_sb_user(&sb, host, 200, 0);
+    else s_sb_puts(&sb, "several hosts");
+    s_add_field(fields, &sb);
+    if (start) {
+        s_fmt_clock(a, sizeof a, start, now_ms);
+        if (resolved || flapping) {
+            s_fmt_clock(b, sizeof b, end > start ? end : start, now_ms);
+            s_fmt_span(c, sizeof c, end > start ? end - start : 0);
+            s_sb_printf(&sb, "*Window*\n%s \xE2\x80\x93 %s (%s)", a, b, c);
+        } else {
+            s_fmt_rel(b, sizeof b, start, now_ms);
+            s_sb_printf(&sb, "*%s*\n%s %s, %s", !strcmp(kind, "new_template") ? "First seen" : "Window",
+                        !strcmp(kind, "new_template") ? "at" : "started", a, b);
+        }
+        s_add_field(fields, &sb);
+    }
+    double count = s_get_num(last, "count");
+    s_fmt_num(a, sizeof a, count);
+    s_sb_printf(&sb, "*Events*\n%s%s", a, !strcmp(kind, "forecast") ? " in the last bucket" : resolved ? " in total" : "");
+    if (*cls) {
+        s_sb_puts(&sb, ", class ");
+        s_sb_user(&sb, cls, 200, 0);
+    }
+    s_add_field(fields, &sb);
+    json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
+
+    /* resolve and flap notes */
+    if (flapping) {
+        s_sb_printf(&sb, ":repeat: Fired *%zu times* and resolved *%zu times*; held and summarised in this one message "
+                         "(flap damping). Now *%s*.", firings, resolves, resolved ? "resolved" : "firing");
+        s_add_section(blocks, &sb);
+    } else if (resolved) {
+        char uid[192];
+        s_sb_puts(&sb, "Resolves alert `");
+        s_sb_user(&sb, s_get_str(last, "id"), 100, 1);
+        s_sb_puts(&sb, "`");
+        if (start) {
+            s_fmt_clock(a, sizeof a, start, now_ms);
+            s_sb_printf(&sb, ", which fired at %s", a);
+        }
+        s_sb_puts(&sb, n > 1 && strcmp(gh_alert_uid(first, uid, sizeof uid), s_get_str(last, "id")) ? "." :
+                       n > 1 ? "; it fired and ended within this message's group window." : ".");
+        s_add_section(blocks, &sb);
+    }
+
     /* template and example, in code formatting */
     s_sb_puts(&sb, "*Template*\n```");
-    s_sb_user(&sb, s_get_str(last, "template"), 1300, 1);
+    s_sb_user(&sb, *s_get_str(last, "template") ? s_get_str(last, "template") : m, 1300, 1);
     s_sb_puts(&sb, "```");
     json_t *ex = json_object_get(last, "examples");
     if (json_array_size(ex)) {
@@ -321,113 +488,37 @@ json_t *gh_slack_group_message(const json_t *arr, int64_t now_ms) {
     }
     s_add_section(blocks, &sb);
 
-    /* facts as fields */
-    json_t *fields = json_array();
-    double count = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = s_get_num(alerts[i], "count");
-        if (isfinite(v)) count += v;
-    }
-    double rate = s_get_num(last, "rate"), base = s_get_num(last, "baseline");
-    s_fmt_num(a, sizeof a, rate);
-    s_fmt_num(b, sizeof b, base);
-    s_sb_printf(&sb, "*Rate*\n%s/s vs baseline %s/s", a, b);
-    if (isfinite(rate) && isfinite(base) && base > 0) s_sb_printf(&sb, " (\xC3\x97%.1f)", rate / base);
-    json_array_append_new(fields, s_text_obj("mrkdwn", sb.p));
-    free(sb.p);
-    memset(&sb, 0, sizeof sb);
-    s_fmt_num(a, sizeof a, count);
-    s_sb_printf(&sb, "*Count*\n%s events%s", a, n > 1 ? " (grouped)" : "");
-    json_array_append_new(fields, s_text_obj("mrkdwn", sb.p));
-    free(sb.p);
-    memset(&sb, 0, sizeof sb);
-    const char *host = s_get_str(last, "host"), *cls = s_get_str(last, "class");
-    if (*host) {
-        s_sb_puts(&sb, "*Host*\n");
-        s_sb_user(&sb, host, 200, 0);
-        json_array_append_new(fields, s_text_obj("mrkdwn", sb.p));
-        free(sb.p);
-        memset(&sb, 0, sizeof sb);
-    }
-    if (*cls) {
-        s_sb_puts(&sb, "*Class*\n");
-        s_sb_user(&sb, cls, 200, 0);
-        json_array_append_new(fields, s_text_obj("mrkdwn", sb.p));
-        free(sb.p);
-        memset(&sb, 0, sizeof sb);
-    }
-    int64_t start = gh_rfc3339_parse_ms(s_get_str(first, "start")), end = gh_rfc3339_parse_ms(s_get_str(last, "end"));
-    if (start) {
-        s_fmt_clock(a, sizeof a, start, now_ms);
-        s_sb_printf(&sb, "*Window*\nstarted %s", a);
-        if (now_ms >= start && now_ms - start < 86400000LL) {
-            s_fmt_span(b, sizeof b, now_ms - start);
-            s_sb_printf(&sb, ", %s ago", b);
-        } else if (end > start) {
-            s_fmt_span(b, sizeof b, end - start);
-            s_sb_printf(&sb, ", lasted %s", b);
-        }
-        json_array_append_new(fields, s_text_obj("mrkdwn", sb.p));
-        free(sb.p);
-        memset(&sb, 0, sizeof sb);
-    }
-    json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
-
     /* sparkline */
     json_t *series = json_object_get(last, "series");
     if (json_array_size(series)) {
         char spark[GH_SLACK_MAX_IDS * 4 + 16];
         gh_slack_sparkline(series, spark, sizeof spark);
-        double lo = INFINITY, hi = -INFINITY;
+        double hi = -INFINITY, f = s_per_min(last);
         for (size_t i = 0; i < json_array_size(series); i++) {
             json_t *v = json_array_get(series, i);
-            if (!json_is_number(v)) continue;
-            lo = fmin(lo, json_number_value(v));
-            hi = fmax(hi, json_number_value(v));
+            if (json_is_number(v)) hi = fmax(hi, json_number_value(v));
         }
-        s_fmt_num(a, sizeof a, lo);
-        s_fmt_num(b, sizeof b, hi);
-        s_sb_printf(&sb, "*Series* `%s`  (min %s, max %s)", spark, a, b);
+        s_fmt_num(a, sizeof a, hi * f);
+        s_fmt_span(b, sizeof b, (int64_t)(json_array_size(series) * 60000.0 / f));
+        s_sb_printf(&sb, "`%s`  last %s, peak %s/min", spark, b, a);
         s_add_section(blocks, &sb);
     }
 
     /* forecast */
-    json_t *fc = json_object_get(last, "forecast");
-    if (json_is_object(fc)) {
-        s_fmt_num(a, sizeof a, s_get_num(fc, "predicted"));
-        s_fmt_num(b, sizeof b, s_get_num(fc, "threshold"));
-        s_sb_puts(&sb, "*Forecast* (");
-        s_sb_user(&sb, s_get_str(fc, "method"), 40, 0);
-        double h = s_get_num(fc, "horizon_s");
-        s_fmt_span(c, sizeof c, isfinite(h) && h > 0 ? (int64_t)(h * 1000) : 0);
-        s_sb_printf(&sb, ", horizon %s): predicted %s", c, a);
-        double lo = s_get_num(fc, "lower"), up = s_get_num(fc, "upper");
-        if (isfinite(lo) && isfinite(up)) {
-            s_fmt_num(a, sizeof a, lo);
-            s_fmt_num(c, sizeof c, up);
-            s_sb_printf(&sb, " (interval %s\xE2\x80\x93%s)", a, c);
-        }
-        s_sb_printf(&sb, ", threshold %s\n", b);
-        int64_t cross = gh_rfc3339_parse_ms(json_string_value(json_object_get(fc, "crosses_at")));
-        if (cross) {
-            s_fmt_clock(a, sizeof a, cross, now_ms);
-            s_sb_printf(&sb, "Crosses the threshold at *%s*", a);
-            if (cross > now_ms && cross - now_ms < 86400000LL) {
-                s_fmt_span(b, sizeof b, cross - now_ms);
-                s_sb_printf(&sb, " (in %s)", b);
-            }
-        } else {
-            s_sb_puts(&sb, "Not expected to cross within the horizon");
-        }
+    if (json_is_object(json_object_get(last, "forecast")) && !resolved) {
+        s_forecast(&sb, last, now_ms);
         s_add_section(blocks, &sb);
     }
-    if (n > 1) {
-        s_sb_printf(&sb, "%zu alerts for this key were grouped into this message.", n);
-        json_array_append_new(blocks, json_pack("{s:s, s:[o]}", "type", "context", "elements",
-                                                s_text_obj("mrkdwn", sb.p ? sb.p : "")));
-        free(sb.p);
-        memset(&sb, 0, sizeof sb);
-    }
+    s_sb_puts(&sb, "key `");
+    s_sb_user(&sb, s_get_str(last, "key"), 200, 1);
+    s_sb_puts(&sb, "`");
+    double score = s_get_num(last, "score");
+    if (isfinite(score)) s_sb_printf(&sb, " \xC2\xB7 score %.2f", score);
+    if (n > 1) s_sb_printf(&sb, " \xC2\xB7 %zu alerts grouped", n);
+    json_array_append_new(blocks, json_pack("{s:s, s:[o]}", "type", "context", "elements",
+                                            s_text_obj("mrkdwn", sb.p ? sb.p : "")));
+    free(sb.p);
+    memset(&sb, 0, sizeof sb);
     s_add_ids(blocks, alerts, n);
     json_object_set_new(msg, "blocks", blocks);
     return msg;

@@ -30,9 +30,17 @@
 #define GH_SLACK_DIGEST_MAX_GROUPS 30   /* keys folded into one digest */
 
 /* Group message for alerts (a JSON array of alert objects, oldest first, all
- * the same key).  now_ms is wall time, for "3 min ago".  Returns a new
+ * the same key).  now_ms is the processing time (when ghost-alert received
+ * the newest of them), for "started 23:20 UTC, 3 min ago".  Rates are
+ * events per minute, as in the alert line.  A group with a resolved alert
+ * last is a resolve message naming the firing alert's id; a group with two
+ * or more firings is a flap summary.  Returns a new
  * payload object, or NULL when alerts is empty or out of memory. */
 json_t *gh_slack_group_message(const json_t *alerts, int64_t now_ms);
+
+/* Distinct firing alerts (by id) in alerts; more than one in one group
+ * means the key flapped, and the message says so. */
+size_t gh_slack_firings(const json_t *alerts);
 
 /* Digest message for groups (a JSON array of such alert arrays, one per
  * key).  Returns a new payload object, or NULL when groups is empty. */

@@ -52,6 +52,7 @@ typedef struct s_series {
     uint32_t bnex;
     char bex[GH_MAX_EXAMPLES][S_LINE_MAX];
     char bhost[S_HOST_MAX];
+    uint64_t src;                   /* its source: it closes on that source's clock */
 } s_series_t;
 
 /* One event-time source (a file): its clock and when it last sent. */
@@ -60,6 +61,7 @@ typedef struct {
     int64_t first_ts, max_ts;       /* event time */
     uint64_t seen_n;                /* a->nin when it last sent an item */
     int idle;
+    int64_t target;                 /* its series close below this bucket */
 } s_source_t;
 
 struct gh_anomaly {
@@ -69,6 +71,9 @@ struct gh_anomaly {
     int64_t max_open;               /* open buckets per series, at most */
     int period;
     int started;
+    uint64_t pending_src;           /* gh_anomaly_source_start() for a source not yet seen */
+    int64_t pending_first;
+    int has_pending;
     int64_t first_ts, max_ts;       /* over every source */
     int64_t first_idx;
     int64_t closed_idx;             /* the stage's close target: idx(watermark);
@@ -247,7 +252,16 @@ static void s_burst_alert(gh_anomaly_t *a, s_series_t *s, const char *state, con
     gh_alert_t al;
     char id[17];
     memset(&al, 0, sizeof al);
-    s_alert_id(id, "burst", s->key, s->burst_start * a->bucket_ms);
+    /* firing keeps the documented id (kind, key, start); an update or a
+     * resolve is a distinct message the alert stage must not drop as a
+     * duplicate of the firing, so its id also names the state and the end */
+    if (!strcmp(state, "firing")) {
+        s_alert_id(id, "burst", s->key, s->burst_start * a->bucket_ms);
+    } else {
+        char k2[S_KEY_MAX + 64];
+        snprintf(k2, sizeof k2, "%s|%s|%" PRId64, s->key, state, (s->burst_last + 1) * a->bucket_ms);
+        s_alert_id(id, "burst", k2, s->burst_start * a->bucket_ms);
+    }
     double per_min = 60.0 / a->cfg.bucket_s;
     al.id = gh_cstr(id);
     al.kind = gh_cstr("burst");
@@ -372,8 +386,13 @@ static s_source_t *s_source(gh_anomaly_t *a, uint64_t src, int64_t ts)
     s_source_t *o = &a->srcs[k];
     o->src = src;
     o->first_ts = o->max_ts = ts;
+    if (a->has_pending && a->pending_src == src) {
+        if (a->pending_first < ts) o->first_ts = a->pending_first;
+        a->has_pending = 0;
+    }
     o->seen_n = a->nin;
     o->idle = 0;
+    o->target = s_idx(a, ts - a->late_ms);
     return o;
 }
 
@@ -421,7 +440,9 @@ static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c, co
     /* the series was silent since its source started: say so to the
      * detector (at most one window of zeros before this event's bucket, so
      * the history does not depend on where the other sources stand) */
-    int64_t idx = s_idx(a, c->ts_ms), start = a->closed_idx < idx ? a->closed_idx : idx;
+    s->src = c->src;
+    int64_t tgt = o ? o->target : a->closed_idx;
+    int64_t idx = s_idx(a, c->ts_ms), start = tgt < idx ? tgt : idx;
     int64_t from = idx - S_BACKFILL_MAX, src0 = s_idx(a, o->first_ts);
     if (from < src0) from = src0;
     gh_det_out_t out;
@@ -449,31 +470,46 @@ static void s_close_to(gh_anomaly_t *a, s_series_t *s, int64_t to)
 }
 
 /* Close every bucket below a->closed_idx in every series; evict idle ones. */
+/* Where the series of source src close: below its source's target (every
+ * series belongs to one source, and items reach this code in event-time
+ * order per source, see reorder.h); the stage's target when the source is
+ * gone. */
+static int64_t s_series_target(const gh_anomaly_t *a, uint64_t src)
+{
+    for (size_t i = 0; i < a->nsrcs; i++)
+        if (a->srcs[i].src == src) return a->srcs[i].target;
+    return a->closed_idx;
+}
+
 static void s_close_all(gh_anomaly_t *a)
 {
     int64_t idle_ms = (int64_t)a->cfg.idle_s * 1000;
-    int64_t wm = a->closed_idx * a->bucket_ms;
     for (size_t i = 0; i < a->tabn; i++) {
         s_series_t *s = a->tab[i], *nx;
         for (; s; s = nx) {
             nx = s->next;
-            if (s->next_close >= a->closed_idx) continue;
-            if (wm - s->last_ts > idle_ms && s->hi < s->next_close && !gh_detector_in_burst(s->det)) {
+            int64_t to = s_series_target(a, s->src);
+            if (s->next_close >= to) continue;
+            if (to * a->bucket_ms - s->last_ts > idle_ms && s->hi < s->next_close && !gh_detector_in_burst(s->det)) {
                 s_unlink(a, s);
                 continue;
             }
-            s_close_to(a, s, a->closed_idx);
+            s_close_to(a, s, to);
         }
     }
 }
 
 /* Re-evaluate the watermark and close what it passed. */
-static void s_update(gh_anomaly_t *a)
+static void s_update(gh_anomaly_t *a, s_source_t *o)
 {
-    int64_t c = s_target(a);
-    int64_t prev = a->closed_idx;
-    a->closed_idx = c;
-    if (c > prev) s_close_all(a);
+    a->closed_idx = s_target(a);
+    /* the source's own clock, less the lateness, closes its series */
+    int64_t t = s_idx(a, o->max_ts - a->late_ms);
+    if (t < a->first_idx) t = a->first_idx;
+    if (t > o->target) {
+        o->target = t;
+        s_close_all(a);
+    }
 }
 
 static void s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
@@ -494,7 +530,24 @@ static void s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
         a->first_idx = s_idx(a, ts);
     }
     if (ts > a->max_ts) a->max_ts = ts;
-    s_update(a);
+    s_update(a, o);
+}
+
+void gh_anomaly_source_start(gh_anomaly_t *a, uint64_t src, int64_t first)
+{
+    for (size_t i = 0; i < a->nsrcs; i++)
+        if (a->srcs[i].src == src) {
+            if (first < a->srcs[i].first_ts) a->srcs[i].first_ts = first;
+            return;
+        }
+    a->pending_src = src; /* applied when the source is created by its first item */
+    a->pending_first = first;
+    a->has_pending = 1;
+}
+
+void gh_anomaly_advance_source(gh_anomaly_t *a, uint64_t src, int64_t ts)
+{
+    s_progress(a, src, ts);
 }
 
 void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts)
@@ -644,7 +697,12 @@ void gh_anomaly_flush(gh_anomaly_t *a)
     int64_t c = s_idx(a, a->max_ts);
     for (size_t i = 0; i < a->tabn; i++)
         for (s_series_t *s = a->tab[i]; s; s = s->next) {
-            s_close_to(a, s, c);
+            /* each series ends where its source ended (the same point in
+             * every worker: the source's last watermark), else the stage's */
+            int64_t sc = c;
+            for (size_t k = 0; k < a->nsrcs; k++)
+                if (a->srcs[k].src == s->src) sc = s_idx(a, a->srcs[k].max_ts);
+            s_close_to(a, s, sc);
             for (int64_t j = s->next_close; j <= s->hi; j++) {
                 a->st.tail += (uint64_t)s_slot(s, j)->count;
                 memset(s_slot(s, j), 0, sizeof(s_bucket_t));

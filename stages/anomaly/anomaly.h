@@ -125,9 +125,19 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
  * dropped, -1 when out of memory (the item is dropped, counted nowhere). */
 int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c);
 
+
+
 /* Advance the clock of source 0 as if it had sent an event at ts_ms (for idle
  * shards: the caller may broadcast the pipeline's event time).  May emit. */
 void gh_anomaly_advance(gh_anomaly_t *a, int64_t ts_ms);
+/* Source src has come to event time ts (the pipeline's watermark for it:
+ * every item of src up to ts was added).  Its series close on this clock, the
+ * same in every worker, so a replay ends the same with 1 or N workers. */
+void gh_anomaly_advance_source(gh_anomaly_t *a, uint64_t src, int64_t ts);
+/* Source src's history starts at first (its first event time, as upstream
+ * saw it): warm-up and back-filled silence count from there, the same in
+ * every worker.  Does not move the source's clock. */
+void gh_anomaly_source_start(gh_anomaly_t *a, uint64_t src, int64_t first);
 
 /* End of input: close every complete open bucket; the last, partial one is
  * dropped unscored (bursts still open stay open: they have not been seen to

@@ -8,7 +8,9 @@
 
 #define S_MAX_BINS 288     /* seasonal profile resolution cap (memory per series) */
 #define S_SHORT_MAX 16
-#define S_CLIP 1e9         /* cap, in sd, on one surprise value's update (off) */
+#define S_TAIL 0.1         /* share of the statistic's values above the tail threshold */
+#define S_BETA_MIN 0.05    /* floor on the tail's mean excess (log1p units) */
+#define S_L_HALF 5.0       /* surprise (-ln p) scored 0.5 */
 
 struct gh_detector {
     gh_detector_cfg_t cfg;
@@ -25,6 +27,7 @@ struct gh_detector {
     double zs[S_SHORT_MAX];
     double a_mean, a_var;  /* long-run EW moments of the short-term mean |z| */
     uint64_t a_n;
+    double u, beta;        /* tail model: upper quantile tracker, mean excess */
     /* burst */
     int in_burst, quiet;
     double peak, reported;
@@ -36,7 +39,7 @@ void gh_detector_defaults(gh_detector_cfg_t *c)
     c->window = 288;
     c->warmup = 60;
     c->period = 0;
-    c->short_len = 3;
+    c->short_len = 1;
     c->fire_score = 0.95;
     c->end_score = 0.5;
     c->end_quiet = 3;
@@ -132,20 +135,40 @@ static int s_bin(const gh_detector_t *s, uint64_t i)
     return (int)(ph * (uint64_t)s->bins / (uint64_t)s->cfg.period);
 }
 
-/* Monotone map of a surprise (in sigmas) onto [0,1): 0.5 at 3, ~0.99 at 10. */
-static double s_squash(double t)
+/* Raw surprise of one value: log1p |z| (compresses heavy tails, keeps order). */
+static double s_raw(double z)
 {
-    if (!(t > 0)) return 0;
-    double q = t / 3.0;
-    q = q * q * q * q;
-    return q / (1.0 + q);
+    return log1p(fabs(z));
 }
 
-static double s_unsquash(double p)
+/* Surprise of statistic a as -ln p, p its estimated exceedance probability
+ * (scaled below the tail threshold, exponential tail above it). */
+static double s_nats(const gh_detector_t *s, double a)
+{
+    double u = s->u > 1e-6 ? s->u : 1e-6;
+    double b = s->beta > S_BETA_MIN ? s->beta : S_BETA_MIN;
+    if (a <= u) return -log(S_TAIL) * (a / u);
+    return -log(S_TAIL) + (a - u) / b;
+}
+
+/* Score of a statistic: monotone in its surprise, 0.5 at S_L_HALF nats. */
+static double s_tail_score(const gh_detector_t *s, double a)
+{
+    double l = s_nats(s, a) / S_L_HALF;
+    l = l * l * l * l;
+    return l / (1.0 + l);
+}
+
+/* The statistic whose score is p (inverse of s_tail_score). */
+static double s_tail_inverse(const gh_detector_t *s, double p)
 {
     if (p <= 0) return 0;
     if (p >= 1) return INFINITY;
-    return 3.0 * pow(p / (1.0 - p), 0.25);
+    double l = S_L_HALF * pow(p / (1.0 - p), 0.25);
+    double u = s->u > 1e-6 ? s->u : 1e-6;
+    double b = s->beta > S_BETA_MIN ? s->beta : S_BETA_MIN;
+    if (l <= -log(S_TAIL)) return u * l / -log(S_TAIL);
+    return u + (l + log(S_TAIL)) * b;
 }
 
 void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
@@ -186,49 +209,62 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     if (scale < floor_) scale = floor_;
     double z = have > 0 ? (x - base) / scale : 0;
 
-    /* surprise: short-term mean |z| against its own long-run distribution */
+    /* surprise: short-term mean of the bounded raw score r = |z| / (|z| + S_RAW_C)
+     * against its own long-run distribution (bounded, so one huge value cannot
+     * blow the long-run moments up: the same calibration holds for counts,
+     * heavy-tailed volumes and smooth gauges) */
     int k = c->short_len;
     memmove(s->zs + 1, s->zs, (size_t)(S_SHORT_MAX - 1) * sizeof *s->zs);
-    s->zs[0] = fabs(z) > 1e6 ? 1e6 : fabs(z);
+    s->zs[0] = s_raw(z);
     double a = 0, prev_sum = 0;
     for (int i = 0; i < k; i++) a += s->zs[i];
     prev_sum = a - s->zs[0];
     a /= k;
     int warm = s->n >= (uint64_t)c->warmup;
-    double score = 0, sd = 0;
-    if (s->a_n > 0) sd = sqrt(s->a_var);
-    if (sd < 0.1) sd = 0.1;
-    if (warm && s->a_n > 0) score = s_squash((a - s->a_mean) / sd);
-    /* long-run moments over ~8 windows; S_CLIP can cap what one value
-     * teaches them (off: heavy-tailed series need their tails counted) */
+    double score = 0;
+    if (warm && s->a_n > 0) score = s_tail_score(s, a);
     {
-        double alpha = 1.0 / (double)(s->a_n + 1 < 8 * (uint64_t)c->window ? s->a_n + 1 : 8 * (uint64_t)c->window);
-        double av = a;
-        if (s->a_n > 10 && av > s->a_mean + S_CLIP * sd) av = s->a_mean + S_CLIP * sd;
-        double d = av - s->a_mean;
+        /* long-run tail model, learnt over ~8 windows: u tracks the
+         * 1 - S_TAIL quantile of the statistic, beta its mean excess */
+        uint64_t m = s->a_n + 1 < 8 * (uint64_t)c->window ? s->a_n + 1 : 8 * (uint64_t)c->window;
+        double alpha = 1.0 / (double)m;
+        double d = a - s->a_mean;
         s->a_mean += alpha * d;
         s->a_var = (1 - alpha) * (s->a_var + alpha * d * d);
+        double lr = (sqrt(s->a_var) + 1e-3) * (m < 100 ? 0.2 : 0.02);
+        if (s->a_n == 0) s->u = a;
+        else s->u += lr * (a > s->u ? (1.0 - S_TAIL) : -S_TAIL);
+        if (a > s->u) {
+            /* winsorised at 3 mean excesses: the extremes the detector looks
+             * for (a burst, a ramp) must not teach the tail to expect them */
+            double g = alpha / S_TAIL, e = a - s->u;
+            if (s->a_n > 100 && e > 3 * s->beta) e = 3 * s->beta;
+            s->beta += (e - s->beta) * (g < 0.5 ? g : 0.5);
+        }
         s->a_n++;
     }
 
     /* the value that alone would reach fire_score */
-    double a_f = s->a_mean + s_unsquash(c->fire_score) * sd;
-    double zf = a_f * k - prev_sum;
-    if (zf < 0) zf = 0;
-    out->threshold = base + zf * scale;
+    double af = s_tail_inverse(s, c->fire_score);
+    double rf = af * k - prev_sum;
+    double zf = rf <= 0 ? 0 : rf > 700 ? INFINITY : expm1(rf);
+    out->threshold = isfinite(zf) ? base + zf * scale : INFINITY;
     if (out->threshold < c->min_count) out->threshold = c->min_count;
 
-    /* seasonal profile learns the clipped residual around the level */
+    /* seasonal profile: an exponentially weighted mean of the residual around
+     * the level at this phase; each update is clipped to 3 scales around the
+     * phase's current offset, so a spike barely moves it but a daily swing of
+     * any amplitude is learnt within a few periods */
     if (s->seas) {
-        double r = x - med;
-        if (have > 0) {
-            if (r > 3 * scale) r = 3 * scale;
-            if (r < -3 * scale) r = -3 * scale;
+        double d = x - med - s->seas[bin];
+        if (have > 0 && s->seas_n[bin] >= 2) {
+            if (d > 3 * scale) d = 3 * scale;
+            if (d < -3 * scale) d = -3 * scale;
         }
         uint32_t m = s->seas_n[bin];
         double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
-        if (!s->seas_on) s->seas[bin] += alpha * (r - s->seas[bin]);
-        else s->seas[bin] += alpha * (r + seas - s->seas[bin]) * 0.5;
+        if (s->seas_on) alpha *= 0.5;
+        s->seas[bin] += alpha * d;
         s->seas_n[bin] = m + 1;
     }
 

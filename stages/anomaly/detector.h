@@ -16,12 +16,15 @@
  * exponentially weighted mean of the clipped residual at that phase) is added
  * to the baseline.
  *
- * Score.  z = (x - baseline) / scale.  The score is a likelihood that the
- * recent behaviour is unusual: the short-term mean of |z| (last `short_len`
- * values, which lets a sustained moderate shift score like one big spike) is
- * compared with the long-run distribution of that same statistic, and mapped
- * monotonically onto [0,1] (0.5 at 3 robust sigmas of the surprise statistic,
- * ~0.99 at 10).  Scores are 0 during warm-up.
+ * Score.  z = (x - baseline) / scale.  The surprise statistic is the mean of
+ * log1p|z| over the last `short_len` values (log1p tames heavy tails).  Its
+ * score is calibrated against the series' OWN history, so one threshold means
+ * the same rarity for counts, heavy-tailed volumes and smooth gauges: a
+ * streaming tail model (a tracker of the statistic's 90% quantile u and the
+ * mean excess beta above it, learnt over ~8 windows, excesses winsorised at
+ * 3 beta) gives an exceedance probability p (exponential tail above u, a
+ * peaks-over-threshold model), and the score is a monotone map of -ln p onto
+ * [0,1) (0.5 at 5 nats, 0.95 at ~10.4).  Scores are 0 during warm-up.
  *
  * Bursts (upward only: a burst is "more than usual").  A burst starts when the
  * score reaches `fire_score`, the value is above the baseline and at least
@@ -41,7 +44,7 @@ typedef struct {
     int window;          /* steps in the robust baseline window (default 288) */
     int warmup;          /* steps before anything is scored (default 60) */
     int period;          /* seasonal period in steps, 0 = none (default 0) */
-    int short_len;       /* steps averaged for the surprise statistic (default 3) */
+    int short_len;       /* steps averaged for the surprise statistic (default 1) */
     double fire_score;   /* score that starts a burst (default 0.95) */
     double end_score;    /* a burst ends after end_quiet steps below this (default 0.5) */
     int end_quiet;       /* (default 3) */

@@ -9,6 +9,7 @@
  * open window.
  */
 #include "anomaly/anomaly.h"
+#include "anomaly/reorder.h"
 #include "hash.h"
 #include "log.h"
 #include "sig.h"
@@ -46,19 +47,45 @@ static void on_rate(void *ctx, const gh_rate_t *r) {
 
 static gh_anomaly_t *s_an;
 
+static gh_reorder_t *s_ro;
+static uint64_t s_late, s_nomem;
+
+/* An item leaves the reorder buffer in event-time order for its source. */
+static void on_ordered(void *ud, const gh_cls_t *c) {
+    (void)ud;
+    int rc = gh_anomaly_add(s_an, c);
+    if (rc > 0) s_late++;
+    else if (rc < 0) s_nomem++;
+}
+
+static void s_count_drops(gh_stage_t *st) {
+    if (s_late) gh_stage_drop(st, "late", s_late);
+    if (s_nomem) gh_stage_drop(st, "nomem", s_nomem);
+    s_late = s_nomem = 0;
+}
+
 static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
-    uint64_t late = 0, nomem = 0;
     for (size_t i = 0; i < b->n; i++) {
-        int rc = gh_anomaly_add(s_an, &b->u.cls[i]);
-        if (rc > 0) late++;
-        else if (rc < 0) nomem++;
+        if (b->u.cls[i].src) gh_reorder_push(s_ro, &b->u.cls[i], on_ordered, NULL);
+        else on_ordered(NULL, &b->u.cls[i]); /* no source: nothing to order by */
     }
-    if (late) gh_stage_drop(st, "late", late);
-    if (nomem) gh_stage_drop(st, "nomem", nomem);
+    s_count_drops(st);
+}
+
+/* Upstream has sent every item of src up to ts: release them, in order. */
+static void on_wm(gh_stage_t *st, uint64_t src, int64_t ts, int64_t first) {
+    gh_anomaly_source_start(s_an, src, first);
+    gh_reorder_release(s_ro, src, ts, on_ordered, NULL);
+    gh_anomaly_advance_source(s_an, src, ts);
+    s_count_drops(st);
 }
 
 static void on_drain(gh_stage_t *st) {
-    (void)st;
+    gh_reorder_release_all(s_ro, on_ordered, NULL);
+    s_count_drops(st);
+    if (gh_reorder_forced(s_ro))
+        gh_warn("%llu events left the reorder buffer before their watermark (bound reached)",
+                (unsigned long long)gh_reorder_forced(s_ro));
     gh_anomaly_flush(s_an);
     gh_anomaly_stats_t s;
     gh_anomaly_get_stats(s_an, &s);
@@ -86,8 +113,12 @@ int main(int argc, char **argv) {
         gh_stage_destroy(&st);
         return 2;
     }
+    if (!(s_ro = gh_reorder_new(0))) return 1;
+    /* classify passes every source's watermark to every anomaly worker */
+    gh_stage_on_watermark(st, on_wm, 1);
     int rc = gh_stage_run(st);
     gh_anomaly_destroy(&s_an);
+    gh_reorder_destroy(&s_ro);
     gh_stage_destroy(&st);
     return rc ? 1 : 0;
 }

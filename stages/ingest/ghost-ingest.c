@@ -40,12 +40,35 @@ typedef struct {
     gh_dedup_t *dedup;
 } s_ctx_t;
 
+/* The first event time of each source seen (where its history starts); the
+ * watermarks carry it so every downstream worker agrees on it. */
+static struct { uint64_t src; int64_t first; } *s_firsts;
+static size_t s_nfirsts, s_capfirsts;
+
+static int64_t s_first_of(uint64_t src, int64_t ts) {
+    for (size_t i = 0; i < s_nfirsts; i++)
+        if (s_firsts[i].src == src) return s_firsts[i].first > ts ? (s_firsts[i].first = ts) : s_firsts[i].first;
+    if (s_nfirsts == s_capfirsts) {
+        size_t cap = s_capfirsts ? 2 * s_capfirsts : 64;
+        void *n = realloc(s_firsts, cap * sizeof *s_firsts);
+        if (!n) return ts;
+        s_firsts = n;
+        s_capfirsts = cap;
+    }
+    s_firsts[s_nfirsts].src = src;
+    s_firsts[s_nfirsts++].first = ts;
+    return ts;
+}
+
 static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     s_ctx_t *c = gh_stage_ctx(st);
     gh_out_t *out = gh_stage_out(st, 0);
     unsigned nshards = gh_out_n(out);
     int64_t now = gh_wall_ms();
     uint64_t dups = 0;
+    /* per source, the event times in this batch: the watermark sent on */
+    struct { uint64_t src; int64_t ts, lo; } wm[16];
+    int nwm = 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_raw_t *r = &b->u.raw[i];
         if (c->dedup && r->file_id && !gh_dedup_accept(c->dedup, r->file_id, r->offset)) {
@@ -57,7 +80,25 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
         unsigned shard = gh_shard(gh_miner_partition(rec.msg.p, rec.msg.n), nshards);
         gh_enc_record(gh_out_enc(out, shard), &rec);
         gh_out_commit(out, shard);
+        if (rec.ts_ms == now) continue; /* no time of its own (receive time): says nothing of the source */
+        uint64_t src = gh_hash(rec.source.p, rec.source.n, 0);
+        int k = 0;
+        while (k < nwm && wm[k].src != src) k++;
+        if (k == nwm) {
+            if (nwm == 16) { /* many sources in one batch: pass the oldest on now */
+                gh_stage_watermark(st, wm[0].src, wm[0].ts, s_first_of(wm[0].src, wm[0].lo));
+                memmove(wm, wm + 1, 15 * sizeof *wm);
+                k = nwm = 15;
+            }
+            wm[k].src = src;
+            wm[k].ts = wm[k].lo = rec.ts_ms;
+            nwm++;
+        } else {
+            if (rec.ts_ms > wm[k].ts) wm[k].ts = rec.ts_ms;
+            if (rec.ts_ms < wm[k].lo) wm[k].lo = rec.ts_ms;
+        }
     }
+    for (int k = 0; k < nwm; k++) gh_stage_watermark(st, wm[k].src, wm[k].ts, s_first_of(wm[k].src, wm[k].lo));
     if (dups) gh_stage_drop(st, "duplicate", dups);
     /* high-water marks go to Redis once per batch, and only after this
      * batch's records were handed on: a mark never runs ahead of the data */

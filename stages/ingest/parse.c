@@ -30,6 +30,7 @@
 void gh_ps_reset(gh_parser_t *p) {
     p->alen = 0;
     p->npf = 0;
+    p->kbloom = 0;
     p->oom = 0;
     p->has_ts = 0;
     p->ts_ms = 0;
@@ -61,6 +62,11 @@ size_t gh_ps_put(gh_parser_t *p, const char *s, size_t n) {
     return off;
 }
 
+static inline uint64_t s_kbit(const char *k, size_t kn) {
+    if (!kn) return 1;
+    return (uint64_t)1 << (((unsigned char)k[0] * 31u + (unsigned char)k[kn - 1] * 7u + (unsigned)kn) & 63u);
+}
+
 static gh_pfield_t *s_new_field(gh_parser_t *p) {
     if (p->npf == p->pfcap) {
         size_t cap = p->pfcap ? p->pfcap * 2 : 64;
@@ -76,6 +82,7 @@ void gh_ps_add_vo(gh_parser_t *p, const char *k, size_t kn, size_t vo, size_t vn
     size_t ko = gh_ps_put(p, k, kn);
     gh_pfield_t *f = s_new_field(p);
     if (!f || p->oom) return;
+    p->kbloom |= s_kbit(k, kn);
     f->ko = ko; f->kn = kn; f->vo = vo; f->vn = vn; f->flags = 0;
 }
 
@@ -84,10 +91,12 @@ void gh_ps_add(gh_parser_t *p, const char *k, size_t kn, const char *v, size_t v
     size_t vo = gh_ps_put(p, v, vn);
     gh_pfield_t *f = s_new_field(p);
     if (!f || p->oom) return;
+    p->kbloom |= s_kbit(k, kn);
     f->ko = ko; f->kn = kn; f->vo = vo; f->vn = vn; f->flags = flags;
 }
 
 long gh_ps_find(gh_parser_t *p, const char *k, size_t kn) {
+    if (!(p->kbloom & s_kbit(k, kn))) return -1;
     for (size_t i = 0; i < p->npf; i++)
         if (p->pf[i].kn == kn && !memcmp(p->arena + p->pf[i].ko, k, kn)) return (long)i;
     return -1;
@@ -145,6 +154,26 @@ int gh_ps_level_word(const char *s, size_t n) {
         if (s_ieq(s, n, words[i].w)) return words[i].lvl;
     if (n == 1 && s[0] >= '0' && s[0] <= '7') return s[0] - '0';
     return gh_level_parse(s, n);
+}
+
+int gh_ps_level_value(const char *v, size_t vn) {
+    int lvl = gh_ps_level_word(v, vn);
+    if (lvl >= 0) return lvl;
+    /* log15's four-letter words, glog/klog's one-letter ones */
+    static const struct { const char *w; int lvl; } more[] = {
+        { "dbug", GH_LVL_DEBUG }, { "eror", GH_LVL_ERR }, { "crt", GH_LVL_CRIT }, { "wrn", GH_LVL_WARNING },
+        { "inf", GH_LVL_INFO }, { "dbg", GH_LVL_DEBUG }, { "e", GH_LVL_ERR }, { "w", GH_LVL_WARNING },
+        { "i", GH_LVL_INFO }, { "d", GH_LVL_DEBUG }, { "f", GH_LVL_CRIT }, { "t", GH_LVL_DEBUG },
+    };
+    for (size_t i = 0; i < sizeof more / sizeof *more; i++)
+        if (s_ieq(v, vn, more[i].w)) return more[i].lvl;
+    /* a number only when the whole value is one ("30", "3.0") */
+    if (vn == 0 || vn > 8) return -1;
+    char buf[16], *end;
+    memcpy(buf, v, vn);
+    buf[vn] = '\0';
+    double d = strtod(buf, &end);
+    return end == buf + vn ? gh_ps_level_num(d) : -1;
 }
 
 int gh_ps_level_num(double v) {
@@ -209,7 +238,8 @@ static int64_t s_civil_ms(int y, int mo, int d, int h, int mi, int sec, int ms) 
 
 size_t gh_ps_iso8601(const char *s, size_t n, int64_t *ms) {
     int y, mo, d, h, mi, sec = 0, frac = 0;
-    if (n < 16 || !s_digits(s, n, 4, &y) || s[4] != '-' || !s_digits(s + 5, n - 5, 2, &mo) || s[7] != '-' ||
+    if (n < 16 || !s_digits(s, n, 4, &y) || (s[4] != '-' && s[4] != '/') || !s_digits(s + 5, n - 5, 2, &mo) ||
+        s[7] != s[4] ||
         !s_digits(s + 8, n - 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
         !s_digits(s + 11, n - 11, 2, &h) || s[13] != ':' || !s_digits(s + 14, n - 14, 2, &mi))
         return 0;
@@ -229,19 +259,30 @@ size_t gh_ps_iso8601(const char *s, size_t n, int64_t *ms) {
         }
     }
     int64_t t = s_civil_ms(y, mo, d, h, mi, sec, frac);
-    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        int zh, zm = 0, sign = s[i] == '-' ? -1 : 1;
-        if (s_digits(s + i + 1, n - i - 1, 2, &zh)) {
-            size_t j = i + 3;
+    /* a zone may follow after one blank: "... 07:08:09 +0100", Go's
+     * "... 07:08:09.123 +0000 UTC", "... 07:08:09 UTC" */
+    size_t z = i;
+    if (z + 2 < n && s[z] == ' ' && (s[z + 1] == '+' || s[z + 1] == '-') && isdigit((unsigned char)s[z + 2])) z++;
+    if (z < n && (s[z] == 'Z' || s[z] == 'z')) {
+        i = z + 1;
+    } else if (z < n && (s[z] == '+' || s[z] == '-')) {
+        int zh, zm = 0, sign = s[z] == '-' ? -1 : 1;
+        size_t j = z + 3;
+        if (s_digits(s + z + 1, n - z - 1, 2, &zh)) {
             if (j < n && s[j] == ':' && s_digits(s + j + 1, n - j - 1, 2, &zm)) j += 3;
             else if (s_digits(s + j, n - j, 2, &zm)) j += 2;
+            else if (z > i) j = 0;   /* after a blank only a full +hhmm or +hh:mm is a zone */
             else zm = 0;
-            t -= sign * (int64_t)(zh * 60 + zm) * 60000;
-            i = j;
+            if (j) {
+                t -= sign * (int64_t)(zh * 60 + zm) * 60000;
+                i = j;
+            }
         }
     }
+    /* a trailing " UTC" / " GMT" name of the zone already given (or none) */
+    if (i + 4 <= n && s[i] == ' ' && (!memcmp(s + i + 1, "UTC", 3) || !memcmp(s + i + 1, "GMT", 3)) &&
+        (i + 4 == n || s[i + 4] == ' '))
+        i += 4;
     *ms = t;
     return i;
 }
@@ -273,16 +314,101 @@ int64_t gh_ps_infer_year_ms(int mon, int day, int hh, int mi, int ss, int msec, 
 
 int64_t gh_ps_epoch_ms(double v) {
     double a = v < 0 ? -v : v;
+    if (!(a < 9e24)) return 0;                      /* NaN, infinite or beyond any time: none */
     if (a >= 1e17) return (int64_t)(v / 1e6);      /* ns */
     if (a >= 1e14) return (int64_t)(v / 1e3);      /* us */
     if (a >= 1e11) return (int64_t)v;              /* ms */
     return (int64_t)(v * 1000.0 + (v < 0 ? -0.5 : 0.5)); /* s */
 }
 
+/* hh:mm:ss[.frac] at s; returns bytes consumed or 0. */
+static size_t s_hms(const char *s, size_t n, int *h, int *mi, int *sec, int *msec) {
+    if (!s_digits(s, n, 2, h) || n < 8 || s[2] != ':' || !s_digits(s + 3, n - 3, 2, mi) || s[5] != ':' ||
+        !s_digits(s + 6, n - 6, 2, sec) || *h > 24 || *mi > 59 || *sec > 60)
+        return 0;
+    size_t i = 8;
+    *msec = 0;
+    if (i + 1 < n && (s[i] == '.' || s[i] == ',') && isdigit((unsigned char)s[i + 1])) {
+        int k = 0;
+        for (i++; i < n && isdigit((unsigned char)s[i]); i++, k++)
+            if (k < 3) *msec = *msec * 10 + (s[i] - '0');
+        while (k++ < 3) *msec *= 10;
+    }
+    return i;
+}
+
+/* Optional " +hhmm" / " GMT" / " UTC" / " Z" after a time; adjusts *t. */
+static size_t s_zone_after(const char *s, size_t n, size_t i, int64_t *t) {
+    int zh, zm;
+    if (i + 5 < n && s[i] == ' ' && (s[i + 1] == '+' || s[i + 1] == '-') && s_digits(s + i + 2, n - i - 2, 2, &zh)) {
+        size_t j = i + 4;
+        if (j < n && s[j] == ':') j++;
+        if (s_digits(s + j, n - j, 2, &zm)) {
+            *t -= (s[i + 1] == '-' ? -1 : 1) * (int64_t)(zh * 60 + zm) * 60000;
+            return j + 2;
+        }
+    }
+    if (i + 4 <= n && s[i] == ' ' && (!memcmp(s + i + 1, "UTC", 3) || !memcmp(s + i + 1, "GMT", 3))) return i + 4;
+    if (i + 2 <= n && s[i] == ' ' && s[i + 1] == 'Z') return i + 2;
+    return i;
+}
+
+size_t gh_ps_time_words(const char *s, size_t n, int64_t *ms) {
+    int d, y, h, mi, sec, msec, mon;
+    size_t i = 0, k;
+    /* CLF: dd/Mon/yyyy:hh:mm:ss +zzzz */
+    if (n >= 20 && s_digits(s, n, 2, &d) && s[2] == '/' && (mon = gh_ps_month(s + 3, 3)) && s[6] == '/' &&
+        s_digits(s + 7, n - 7, 4, &y) && s[11] == ':' && (k = s_hms(s + 12, n - 12, &h, &mi, &sec, &msec))) {
+        int64_t t = s_civil_ms(y, mon, d, h, mi, sec, msec);
+        i = s_zone_after(s, n, 12 + k, &t);
+        *ms = t;
+        return i;
+    }
+    /* skip a weekday ("Tue " or "Tue, ") */
+    if (n > 4 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1]) && isalpha((unsigned char)s[2]) &&
+        !gh_ps_month(s, 3)) {
+        i = 3;
+        if (i < n && s[i] == ',') i++;
+        if (i >= n || s[i] != ' ') return 0;
+        i++;
+    }
+    /* RFC 2822: dd Mon yyyy hh:mm:ss [zone] */
+    if (i + 2 < n && isdigit((unsigned char)s[i])) {
+        size_t j = i;
+        d = 0;
+        while (j < n && j < i + 2 && isdigit((unsigned char)s[j])) d = d * 10 + (s[j++] - '0');
+        if (j + 13 < n && s[j] == ' ' && (mon = gh_ps_month(s + j + 1, 3)) && s[j + 4] == ' ' &&
+            s_digits(s + j + 5, n - j - 5, 4, &y) && s[j + 9] == ' ' &&
+            (k = s_hms(s + j + 10, n - j - 10, &h, &mi, &sec, &msec))) {
+            int64_t t = s_civil_ms(y, mon, d, h, mi, sec, msec);
+            i = s_zone_after(s, n, j + 10 + k, &t);
+            *ms = t;
+            return i;
+        }
+        return 0;
+    }
+    /* ctime / Apache error log: Mon dd hh:mm:ss[.frac] yyyy */
+    if (i + 3 < n && (mon = gh_ps_month(s + i, 3)) && s[i + 3] == ' ') {
+        size_t j = i + 4;
+        if (j < n && s[j] == ' ') j++;
+        d = 0;
+        size_t d0 = j;
+        while (j < n && j < d0 + 2 && isdigit((unsigned char)s[j])) d = d * 10 + (s[j++] - '0');
+        if (j == d0 || j >= n || s[j] != ' ' || !(k = s_hms(s + j + 1, n - j - 1, &h, &mi, &sec, &msec))) return 0;
+        j += 1 + k;
+        if (j + 5 > n || s[j] != ' ' || !s_digits(s + j + 1, n - j - 1, 4, &y)) return 0;
+        if (d < 1 || d > 31) return 0;
+        *ms = s_civil_ms(y, mon, d, h, mi, sec, msec);
+        return j + 5;
+    }
+    return 0;
+}
+
 int gh_ps_time_text(const char *s, size_t n, int64_t now_ms, int64_t *ms) {
     (void)now_ms;
     if (n == 0) return -1;
     if (gh_ps_iso8601(s, n, ms) == n) return 0;
+    if (gh_ps_time_words(s, n, ms) == n) return 0;
     /* all digits, optional fraction: epoch */
     size_t i = 0;
     int dot = 0;
@@ -417,91 +543,224 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
 
 /* ---- --dump ------------------------------------------------------------- */
 
-/* A JSON string for s[0..n); invalid UTF-8 bytes become U+FFFD. */
-static json_t *s_jstr(const char *s, size_t n, char **buf, size_t *cap) {
-    json_t *j = json_stringn(s, n);
-    if (j) return j;
-    if (*cap < n * 3 + 1) {
-        char *b = realloc(*buf, n * 3 + 1);
-        if (!b) return json_string("");
-        *buf = b;
-        *cap = n * 3 + 1;
+/* The writer appends to one reused buffer and never builds a jansson tree:
+ * the record's layout ({"ts":..,"fields":{..}}) is fixed, and only the
+ * strings need JSON encoding.  That encoding is jansson's (json_dumpb of a
+ * reused string value).  A string made only of printable ASCII other than '"'
+ * and '\\' encodes to itself between quotes -- jansson would write exactly
+ * those bytes -- so it is copied as is; that is most log text and what makes
+ * --dump fast.  Duplicate field keys (logfmt "a=1 a=2", JSON "a.b" next to
+ * {"a":{"b":..}}) are written once, at the first position with the last
+ * value, as a JSON object holding them would be. */
+
+typedef struct {
+    char *b;
+    size_t n, cap;
+    json_t *js;          /* reused string for the slow path */
+    char *fix;           /* U+FFFD repair buffer */
+    size_t fcap;
+    uint32_t *last, *tab; /* duplicate keys (s_out_dups) */
+    char ts[40];          /* the last second written, RFC 3339 */
+    size_t tsn;
+    int64_t ts_sec;
+    size_t lcap, tcap;
+    int oom;
+} s_out_t;
+
+static int s_out_grow(s_out_t *o, size_t need) {
+    if (o->n + need <= o->cap) return 0;
+    size_t cap = o->cap ? o->cap : 65536;
+    while (cap < o->n + need) cap *= 2;
+    char *b = realloc(o->b, cap);
+    if (!b) { o->oom = 1; return -1; }
+    o->b = b;
+    o->cap = cap;
+    return 0;
+}
+
+static void s_out_raw(s_out_t *o, const char *s, size_t n) {
+    if (s_out_grow(o, n) != 0) return;
+    memcpy(o->b + o->n, s, n);
+    o->n += n;
+}
+
+/* Length of the UTF-8 sequence at s[i], 0 when it is not valid as jansson
+ * defines it (no overlongs, surrogates or code points above U+10FFFF). */
+static size_t s_utf8_len(const char *s, size_t n, size_t i) {
+    unsigned char c = (unsigned char)s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!len || i + len > n) return 0;
+    for (size_t t = 1; t < len; t++)
+        if (((unsigned char)s[i + t] >> 6) != 2) return 0;
+    if (len > 1) {
+        uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+        for (size_t t = 1; t < len; t++) cp = (cp << 6) | ((unsigned char)s[i + t] & 0x3fu);
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return 0;
     }
-    char *o = *buf;
-    size_t k = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + len <= n;
-        for (size_t t = 1; ok && t < len; t++) ok = ((unsigned char)s[i + t] >> 6) == 2;
-        if (ok && len > 1) {   /* reject overlongs, surrogates, > U+10FFFF as jansson does */
-            uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-            for (size_t t = 1; t < len; t++) cp = (cp << 6) | ((unsigned char)s[i + t] & 0x3fu);
-            ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                   (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+    return len;
+}
+
+/* Append s[0..n) as a JSON string; invalid UTF-8 bytes become U+FFFD. */
+static void s_out_str(s_out_t *o, const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
+    if (i == n) {   /* encodes to itself (see above) */
+        if (s_out_grow(o, n + 2) != 0) return;
+        o->b[o->n++] = '"';
+        memcpy(o->b + o->n, s, n);
+        o->n += n;
+        o->b[o->n++] = '"';
+        return;
+    }
+    /* repair invalid UTF-8 into o->fix first */
+    int valid = 1;
+    for (size_t k = i; k < n;) {
+        size_t l = s_utf8_len(s, n, k);
+        if (!l) { valid = 0; break; }
+        k += l;
+    }
+    if (!valid) {
+        if (o->fcap < n * 3 + 1) {
+            char *f = realloc(o->fix, n * 3 + 1);
+            if (!f) { o->oom = 1; return; }
+            o->fix = f;
+            o->fcap = n * 3 + 1;
         }
-        if (ok) { memcpy(o + k, s + i, len); k += len; i += len; }
-        else { memcpy(o + k, "\xef\xbf\xbd", 3); k += 3; i++; }
+        size_t k = 0;
+        for (size_t j = 0; j < n;) {
+            size_t l = s_utf8_len(s, n, j);
+            if (l) { memcpy(o->fix + k, s + j, l); k += l; j += l; }
+            else { memcpy(o->fix + k, "\xef\xbf\xbd", 3); k += 3; j++; }
+        }
+        s = o->fix;
+        n = k;
     }
-    j = json_stringn(o, k);
-    return j ? j : json_string("");
+    if (!o->js) o->js = json_string("");
+    if (!o->js || json_string_setn_nocheck(o->js, s, n) != 0) { o->oom = 1; return; }
+    /* escaping at most sextuples a byte ("\u00XX"), plus the quotes */
+    if (s_out_grow(o, n * 6 + 2) != 0) return;
+    size_t w = json_dumpb(o->js, o->b + o->n, o->cap - o->n, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (w == 0 || w > o->cap - o->n) { o->oom = 1; return; }
+    o->n += w;
+}
+
+#define S_OUT_LIT(o, s) s_out_raw(o, s, sizeof(s) - 1)
+
+static int s_key_eq(const gh_str_t *a, const gh_str_t *b) {
+    return a->n == b->n && !memcmp(a->p, b->p, a->n);
+}
+
+/* For each field, the index of the last field with the same key (in
+ * o->last) or UINT32_MAX when an earlier field has the key: a hash table of
+ * keys, so that a line with thousands of pairs stays linear. */
+static int s_out_dups(s_out_t *o, const gh_record_t *rec) {
+    uint32_t nf = rec->nfields;
+    size_t slots = 64;
+    while (slots < (size_t)nf * 2) slots *= 2;
+    if (o->lcap < nf || o->tcap < slots) {
+        uint32_t *l = realloc(o->last, (nf > o->lcap ? nf : o->lcap) * sizeof *l);
+        if (l) { o->last = l; o->lcap = nf > o->lcap ? nf : o->lcap; }
+        uint32_t *t = realloc(o->tab, (slots > o->tcap ? slots : o->tcap) * sizeof *t);
+        if (t) { o->tab = t; o->tcap = slots > o->tcap ? slots : o->tcap; }
+        if (!l || !t) { o->oom = 1; return -1; }
+    }
+    memset(o->tab, 0xff, slots * sizeof *o->tab);
+    for (uint32_t i = 0; i < nf; i++) {
+        const gh_str_t *k = &rec->fields[2 * i];
+        size_t h = (size_t)gh_hash(k->p, k->n, 0) & (slots - 1);
+        while (o->tab[h] != UINT32_MAX && !s_key_eq(&rec->fields[2 * o->tab[h]], k)) h = (h + 1) & (slots - 1);
+        if (o->tab[h] == UINT32_MAX) {
+            o->tab[h] = i;
+            o->last[i] = i;
+        } else {
+            o->last[o->tab[h]] = i;
+            o->last[i] = UINT32_MAX;
+        }
+    }
+    return 0;
+}
+
+/* Append the record as one JSON line. */
+static void s_out_record(s_out_t *o, const gh_record_t *rec) {
+    /* consecutive records mostly share the second: format it once, then
+     * patch the milliseconds ("...:ss.mmmZ") */
+    int64_t sec = rec->ts_ms >= 0 ? rec->ts_ms / 1000 : (rec->ts_ms - 999) / 1000;
+    if (!o->tsn || sec != o->ts_sec) {
+        gh_rfc3339_ms(sec * 1000, o->ts, sizeof o->ts);
+        o->tsn = strlen(o->ts);
+        o->ts_sec = sec;
+    }
+    int frac = (int)(rec->ts_ms - sec * 1000);
+    if (o->tsn >= 5) {
+        o->ts[o->tsn - 4] = (char)('0' + frac / 100);
+        o->ts[o->tsn - 3] = (char)('0' + frac / 10 % 10);
+        o->ts[o->tsn - 2] = (char)('0' + frac % 10);
+    }
+    S_OUT_LIT(o, "{\"ts\":");
+    s_out_str(o, o->ts, o->tsn);
+    S_OUT_LIT(o, ",\"host\":");
+    s_out_str(o, rec->host.p, rec->host.n);
+    S_OUT_LIT(o, ",\"source\":");
+    s_out_str(o, rec->source.p, rec->source.n);
+    S_OUT_LIT(o, ",\"format\":");
+    const char *f = gh_format_name(rec->format);
+    s_out_str(o, f, strlen(f));
+    S_OUT_LIT(o, ",\"level\":");
+    f = gh_level_name(rec->level);
+    s_out_str(o, f, strlen(f));
+    S_OUT_LIT(o, ",\"msg\":");
+    s_out_str(o, rec->msg.p, rec->msg.n);
+    S_OUT_LIT(o, ",\"fields\":{");
+    int first = 1;
+    if (rec->nfields && s_out_dups(o, rec) != 0) return;
+    for (uint32_t i = 0; i < rec->nfields; i++) {
+        const gh_str_t *k = &rec->fields[2 * i];
+        uint32_t last = o->last[i];
+        if (last == UINT32_MAX) continue;   /* written at its first position */
+        if (!first) s_out_raw(o, ",", 1);
+        first = 0;
+        s_out_str(o, k->p, k->n);
+        s_out_raw(o, ":", 1);
+        s_out_str(o, rec->fields[2 * last + 1].p, rec->fields[2 * last + 1].n);
+    }
+    S_OUT_LIT(o, "}}\n");
 }
 
 long gh_parse_dump(gh_parser_t *p, FILE *in, const char *source, FILE *out) {
-    char *line = NULL, *fix = NULL, *obuf = NULL;
-    size_t lcap = 0, fcap = 0, ocap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
     long count = 0;
     int err = 0;
     size_t source_n = source ? strlen(source) : 0;
     ssize_t r;
     gh_record_t rec;
-    char ts[40];
+    s_out_t o = { 0 };
+    int64_t now = gh_wall_ms();
 
     while ((r = getline(&line, &lcap, in)) >= 0) {
         size_t n = (size_t)r;
         if (n && line[n - 1] == '\n') n--;
         if (n && line[n - 1] == '\r') n--;
-        count++;
-        gh_parse_line(p, source, source_n, line, n, gh_wall_ms(), &rec);
-
-        json_t *o = json_object(), *f = json_object();
-        if (!o || !f) { json_decref(o); json_decref(f); err = 1; break; }
-        gh_rfc3339_ms(rec.ts_ms, ts, sizeof ts);
-        json_object_set_new_nocheck(o, "ts", json_string_nocheck(ts));
-        json_object_set_new_nocheck(o, "host", s_jstr(rec.host.p, rec.host.n, &fix, &fcap));
-        json_object_set_new_nocheck(o, "source", s_jstr(rec.source.p, rec.source.n, &fix, &fcap));
-        json_object_set_new_nocheck(o, "format", json_string(gh_format_name(rec.format)));
-        json_object_set_new_nocheck(o, "level", json_string(gh_level_name(rec.level)));
-        json_object_set_new_nocheck(o, "msg", s_jstr(rec.msg.p, rec.msg.n, &fix, &fcap));
-        for (uint32_t i = 0; i < rec.nfields; i++) {
-            const gh_str_t *k = &rec.fields[2 * i], *v = &rec.fields[2 * i + 1];
-            json_t *jv = s_jstr(v->p, v->n, &fix, &fcap);
-            json_t *jk = s_jstr(k->p, k->n, &fix, &fcap);   /* keys, too, must be UTF-8 */
-            const char *ks = json_string_value(jk);
-            json_object_setn_new(f, ks, json_string_length(jk), jv);
-            json_decref(jk);
+        /* the receive time moves on every 4096 lines, not per line */
+        if (++count % 4096 == 0) now = gh_wall_ms();
+        gh_parse_line(p, source, source_n, line, n, now, &rec);
+        s_out_record(&o, &rec);
+        if (o.oom) { err = 1; break; }
+        if (o.n >= 65536) {
+            if (fwrite(o.b, 1, o.n, out) != o.n) { err = 1; break; }
+            o.n = 0;
         }
-        json_object_set_new_nocheck(o, "fields", f);
-        /* serialise once into the reused buffer; grow and redo only when it
-         * did not fit (json_dumpb returns the size it needed) */
-        size_t w = obuf ? json_dumpb(o, obuf, ocap - 1, JSON_COMPACT) : SIZE_MAX;
-        if (w == 0 || w > ocap - 1 || !obuf) {
-            size_t need = json_dumpb(o, NULL, 0, JSON_COMPACT);
-            size_t cap = need + 1 > 65536 ? need + 1 : 65536;
-            char *b = need ? realloc(obuf, cap) : NULL;
-            if (!b) { json_decref(o); err = 1; break; }
-            obuf = b;
-            ocap = cap;
-            w = json_dumpb(o, obuf, ocap - 1, JSON_COMPACT);
-        }
-        json_decref(o);
-        obuf[w] = '\n';
-        if (fwrite(obuf, 1, w + 1, out) != w + 1) { err = 1; break; }
     }
+    if (!err && o.n && fwrite(o.b, 1, o.n, out) != o.n) err = 1;
     if (ferror(in)) err = 1;
     free(line);
-    free(fix);
-    free(obuf);
+    free(o.b);
+    free(o.fix);
+    free(o.last);
+    free(o.tab);
+    json_decref(o.js);
     if (fflush(out) != 0) err = 1;
     return err ? -1 : count;
 }

@@ -23,7 +23,11 @@
  *     aN (cut at the first NUL), PATH's name, USER_LOGIN's acct.
  *
  * "node=HOST " before "type=" sets the record's host.  The message is the
- * record body after the header.
+ * record body after the header.  With log_format=ENRICHED, the translations
+ * auditd appends after a GS byte (0x1d) become fields under their own
+ * upper-case names (AUID=root, SYSCALL=open, SADDR="saddr_fam=inet ...");
+ * the kernel's part before it is what is parsed and enriched as above, and
+ * the message stops at the GS.
  */
 #include "ingest/parse_int.h"
 
@@ -343,6 +347,41 @@ static void s_execve(gh_parser_t *p) {
     }
 }
 
+/* ENRICHED translations: KEY=value, KEY="value", KEY={ ... } (SADDR). */
+static void s_enriched(gh_parser_t *p, const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && s_isspace((unsigned char)s[i])) i++;
+        size_t ks = i;
+        while (i < n && (isupper((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' || s[i] == '-'))
+            i++;
+        size_t kn = i - ks;
+        if (!kn || i >= n || s[i] != '=') {
+            while (i < n && !s_isspace((unsigned char)s[i])) i++;
+            continue;
+        }
+        size_t vs = ++i, ve;
+        if (i < n && (s[i] == '"' || s[i] == '{')) {
+            char close = s[i] == '"' ? '"' : '}';
+            const char *e = memchr(s + i + 1, close, n - i - 1);
+            ve = e ? (size_t)(e - s) + 1 : n;
+        } else {
+            ve = i;
+            while (ve < n && !s_isspace((unsigned char)s[ve])) ve++;
+        }
+        i = ve;
+        const char *v = s + vs;
+        size_t vn = ve - vs;
+        if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') { v++; vn -= 2; }
+        if (vn >= 2 && v[0] == '{' && v[vn - 1] == '}') {
+            v++; vn -= 2;
+            while (vn && v[0] == ' ') { v++; vn--; }
+            while (vn && v[vn - 1] == ' ') vn--;
+        }
+        if (vn) gh_ps_set(p, s + ks, kn, v, vn, GH_FF_QUOTED);
+    }
+}
+
 static int s_type_is(const char *t, size_t tn, const char *name) {
     return strlen(name) == tn && !memcmp(t, name, tn);
 }
@@ -461,10 +500,16 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
     int64_t sec = 0, msec = 0;
     uint64_t seq = 0;
     size_t d0 = i;
-    while (i < n && isdigit((unsigned char)line[i])) sec = sec * 10 + (line[i++] - '0');
+    /* digits past what a time can hold are read but not accumulated (no overflow on hostile input) */
+    while (i < n && isdigit((unsigned char)line[i])) {
+        if (sec < 100000000000LL) sec = sec * 10 + (line[i] - '0');
+        i++;
+    }
     if (i == d0 || i >= n || line[i] != '.') return -1;
     d0 = ++i;
-    while (i < n && isdigit((unsigned char)line[i])) msec = msec * 10 + (line[i++] - '0');
+    for (int nd = 0; i < n && isdigit((unsigned char)line[i]); nd++, i++) /* a fraction: first 3 digits are ms */
+        if (nd < 3) msec = msec * 10 + (line[i] - '0');
+    if (i - d0 < 3) for (size_t k = i - d0; k < 3; k++) msec *= 10;
     if (i == d0 || i >= n || line[i] != ':') return -1;
     d0 = ++i;
     while (i < n && isdigit((unsigned char)line[i])) seq = seq * 10 + (uint64_t)(line[i++] - '0');
@@ -473,6 +518,18 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
     if (i < n && line[i] == ':') i++;
     const char *body = line + i;
     size_t bn = n - i;
+    /* log_format=ENRICHED: the kernel's record, then GS (0x1d), then
+     * auditd's translations ("AUID=\"root\" SYSCALL=open ...").  The raw part
+     * is parsed as usual; the translations are kept under their upper-case
+     * names after it. */
+    const char *gs = memchr(body, 0x1d, bn);
+    const char *enr = NULL;
+    size_t enrn = 0;
+    if (gs) {
+        enr = gs + 1;
+        enrn = (size_t)(body + bn - enr);
+        bn = (size_t)(gs - body);
+    }
 
     p->ts_ms = sec * 1000 + msec;
     p->has_ts = 1;
@@ -493,6 +550,7 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
     if (nn == (size_t)-1) { p->oom = 1; return -1; }
     s_kv(p, p->scratch, nn, 0);
 
+    if (enr) s_enriched(p, enr, enrn);
     s_unset(p, S_LIT("auid"));
     s_unset(p, S_LIT("old-auid"));
     s_unset(p, S_LIT("ses"));

@@ -38,6 +38,8 @@ struct gh_parser {
     /* fields being built */
     gh_pfield_t *pf;
     size_t npf, pfcap;
+    uint64_t kbloom;              /* one bit per key hash seen this line: gh_ps_find's
+                                     quick "not there" (most lookups miss) */
     /* resolved fields handed out in gh_record_t */
     gh_str_t *out_fields;
     size_t out_cap;
@@ -81,6 +83,9 @@ int gh_ps_scratch(gh_parser_t *p, size_t n);
 /* ---- shared helpers (parse.c) ------------------------------------------ */
 /* Level from a word ("ERROR", "warn", "crit", ...), -1 when not a level. */
 int gh_ps_level_word(const char *s, size_t n);
+/* Level from a level field's value: a word (also log15's "dbug"/"eror" and
+ * glog's "I"/"W"/"E"), or a value that is wholly a number; -1 otherwise. */
+int gh_ps_level_value(const char *v, size_t vn);
 /* Level from a number: syslog 0..7 or pino/bunyan 10..60; -1 otherwise. */
 int gh_ps_level_num(double v);
 /* First level word in free text, else GH_LVL_INFO. */
@@ -89,6 +94,11 @@ int gh_ps_guess_level(const char *s, size_t n);
  * [Z|+hh:mm|+hhmm|+hh]"; no zone means UTC.  Returns bytes consumed, 0 when
  * s does not start with one. */
 size_t gh_ps_iso8601(const char *s, size_t n, int64_t *ms);
+/* Date-times written with month names at s: CLF "05/Mar/2024:07:08:09
+ * +0100", RFC 2822 "[Tue, ]05 Mar 2024 07:08:09 GMT", ctime and Apache's
+ * error log "[Tue ]Mar  5 07:08:09[.frac] 2024".  Returns bytes consumed, 0
+ * when s does not start with one. */
+size_t gh_ps_time_words(const char *s, size_t n, int64_t *ms);
 /* Month "Jan".."Dec" (case-insensitive) -> 1..12, 0 when not a month. */
 int gh_ps_month(const char *s, size_t n);
 /* Year for a year-less date so the event is closest to now_ms and not more

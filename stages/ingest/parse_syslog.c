@@ -9,10 +9,14 @@
  * "Mmm dd hh:mm:ss" (no year: the year that puts the event closest to the
  * receive time, and not more than a day after it, is chosen; an optional
  * fraction and an optional year after the day are accepted) or an RFC 3339
- * timestamp (rsyslog's high-precision format), then the host and the tag
- * "prog[pid]:".  A line without the host ("Mmm dd hh:mm:ss prog: msg") is
- * accepted.  Without PRI the tag with its colon is required, so free text
- * that merely starts with a date stays plain.  Fields: facility (with PRI),
+ * timestamp (rsyslog's RSYSLOG_FileFormat, syslog-ng's ISO stamps, journalctl
+ * -o short-iso; these keep the BSD layout "HOST TAG: MSG" and are labelled
+ * syslog3164 too, as the layout is what a reader of the file relies on),
+ * then the host and the tag "prog[pid]:".  A line without the host ("Mmm dd
+ * hh:mm:ss prog: msg") is accepted, and so is one without a tag when it has
+ * a BSD stamp and a host-name-like host ("Mmm dd hh:mm:ss host -- MARK --").
+ * Without PRI an RFC 3339 stamp needs the 'T' and the tag with its colon, so
+ * application logs that start with "2024-03-05 07:08:09,123" stay plain.  Fields: facility (with PRI),
  * appname, pid.  Level: PRI's severity, else the first level word of the
  * message, else info.
  */
@@ -70,6 +74,10 @@ int gh_ps_syslog5424(gh_parser_t *p, const char *line, size_t n) {
         int64_t ms;
         size_t k = gh_ps_iso8601(line + i, n - i, &ms);
         if (!k) return -1;
+        /* without PRI only RFC 3339 proper ("T", as rsyslog, syslog-ng and
+         * journalctl -o short-iso write it): "2024-03-05 07:08:09,123 x: y"
+         * is an application's log, left to plain text */
+        if (pri < 0 && (line[i + 10] != 'T' || line[i + 4] != '-')) return -1;
         e = i + k;
         p->ts_ms = ms;
         p->has_ts = 1;
@@ -182,6 +190,10 @@ int gh_ps_syslog3164(gh_parser_t *p, const char *line, size_t n, int64_t now_ms)
         int64_t ms;
         size_t k = gh_ps_iso8601(line + i, n - i, &ms);
         if (!k) return -1;
+        /* without PRI only RFC 3339 proper ("T", as rsyslog, syslog-ng and
+         * journalctl -o short-iso write it): "2024-03-05 07:08:09,123 x: y"
+         * is an application's log, left to plain text */
+        if (pri < 0 && (line[i + 10] != 'T' || line[i + 4] != '-')) return -1;
         p->ts_ms = ms;
         i += k;
     }
@@ -211,8 +223,16 @@ int gh_ps_syslog3164(gh_parser_t *p, const char *line, size_t n, int64_t now_ms)
         else { pidn = t - pids; t++; }
     }
     int tagged = appn > 0 && t < n && line[t] == ':';
-    if (!tagged && pri < 0) return -1;
     if (!tagged && !host) return -1;
+    if (!tagged && pri < 0) {
+        /* "Mmm dd hh:mm:ss host message" with no tag ("-- MARK --", "last
+         * message repeated 3 times") is still syslog when the host token
+         * looks like a host name; an RFC 3339 stamp needs the tag */
+        if (!mon) return -1;
+        for (size_t k = 0; k < hostn; k++)
+            if (!isalnum((unsigned char)host[k]) && !strchr(".-_:", host[k])) return -1;
+        if (ts >= n) return -1;
+    }
     if (pri >= 0) s_pri_fields(p, pri);
     if (host) p->host = gh_pref_ext(host, hostn);
     size_t ms;

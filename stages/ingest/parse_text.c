@@ -3,8 +3,10 @@
  * Access logs (nginx/Apache common and combined):
  *   client ident user [dd/Mon/yyyy:hh:mm:ss +zzzz] "request" status bytes
  *   ["referer" "user agent"]
- * Fields: client, ident, user, method, path, protocol, status, bytes,
- * referer, user_agent ("-" values are left out).  Level from the status:
+ * optionally preceded by the virtual host ("www.example.com:443 client ...",
+ * Apache's vhost_combined).  Fields: client, ident, user, method, path,
+ * protocol, status, bytes, referer, user_agent, vhost ("-" values are left
+ * out).  Level from the status:
  * 5xx err, 4xx warning, else info.  The message is the whole line.
  *
  * logfmt: space-separated key=value pairs, values bare or "quoted" (\" \\ \n
@@ -12,10 +14,11 @@
  * at least two pairs and more pairs than bare words.  time/ts/timestamp,
  * level/lvl/severity, msg/message and host/hostname are used as in JSON.
  *
- * Plain text: the time of a leading ISO 8601 stamp ("2015-10-18 18:01:47,978")
- * or Apache error-log stamp ("[Sun Dec 04 04:47:44 2005]") when there is one,
- * else the receive time; the level of the first level word; the whole line
- * as the message.
+ * Plain text: the time of a leading ISO 8601 stamp ("2015-10-18 18:01:47,978",
+ * nginx's error log "2024/03/05 07:08:09 [error] ..."), Apache error-log stamp
+ * ("[Sun Dec 04 04:47:44.123456 2005]"), CLF or RFC 2822 date when there is
+ * one, else the receive time; the level of the first level word; the whole
+ * line as the message.
  */
 #include "ingest/parse_int.h"
 #include "clock.h"
@@ -49,9 +52,9 @@ static size_t s_quoted(const char *s, size_t n, size_t i) {
     return 0;
 }
 
-int gh_ps_access(gh_parser_t *p, const char *line, size_t n) {
-    size_t a = 0, ae = s_word(line, n, 0);
-    if (ae == 0 || ae + 1 >= n) return -1;
+static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
+    size_t ae = s_word(line, n, a);
+    if (ae == a || ae + 1 >= n) return -1;
     size_t b = ae + 1, be = s_word(line, n, b);
     if (be + 1 >= n) return -1;
     size_t c = be + 1, ce = s_word(line, n, c);
@@ -118,6 +121,17 @@ int gh_ps_access(gh_parser_t *p, const char *line, size_t n) {
     return 0;
 }
 
+int gh_ps_access(gh_parser_t *p, const char *line, size_t n) {
+    if (s_access_at(p, line, n, 0) == 0) return 0;
+    /* Apache's vhost_combined / nginx with $host first: "vhost[:port] client ..." */
+    size_t v = s_word(line, n, 0);
+    if (v == 0 || v + 1 >= n || line[v + 1] == '[') return -1;
+    gh_ps_reset(p);
+    if (s_access_at(p, line, n, v + 1) != 0) return -1;
+    gh_ps_add(p, S_LIT("vhost"), line, v, 0);
+    return 0;
+}
+
 /* ---- logfmt ------------------------------------------------------------- */
 
 static int s_lfkey(unsigned char c) {
@@ -177,8 +191,7 @@ int gh_ps_logfmt(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
     k = -1;
     for (const char *const *kk = lkeys; *kk && k < 0; kk++) k = gh_ps_find(p, *kk, strlen(*kk));
     if (k >= 0) {
-        int lvl = gh_ps_level_word(gh_ps_val(p, k), p->pf[k].vn);
-        if (lvl < 0 && p->pf[k].vn && p->pf[k].vn < 8) lvl = gh_ps_level_num(strtod(gh_ps_val(p, k), NULL));
+        int lvl = gh_ps_level_value(gh_ps_val(p, k), p->pf[k].vn);
         if (lvl >= 0) p->level = lvl;
     }
     k = -1;
@@ -197,25 +210,9 @@ void gh_ps_plain(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
     int64_t ms;
     size_t i = 0;
     while (i < n && (line[i] == ' ' || line[i] == '[')) i++;
-    if (gh_ps_iso8601(line + i, n - i, &ms)) {
+    if (gh_ps_iso8601(line + i, n - i, &ms) || gh_ps_time_words(line + i, n - i, &ms)) {
         p->ts_ms = ms;
         p->has_ts = 1;
-    } else if (n - i >= 24 && line[i + 3] == ' ' && line[i + 7] == ' ' && line[i + 13] == ':' &&
-               line[i + 16] == ':' && line[i + 19] == ' ') {
-        /* "Www Mmm dd hh:mm:ss yyyy" (Apache error log, ctime) */
-        const char *t = line + i;
-        int mon = gh_ps_month(t + 4, 3), ok = mon != 0;
-        static const int dig[] = { 11, 12, 14, 15, 17, 18, 20, 21, 22, 23 };
-        for (size_t d = 0; ok && d < sizeof dig / sizeof *dig; d++) ok = isdigit((unsigned char)t[dig[d]]);
-        if (ok && (t[8] == ' ' || isdigit((unsigned char)t[8])) && isdigit((unsigned char)t[9])) {
-            int day = (t[8] == ' ' ? 0 : t[8] - '0') * 10 + t[9] - '0';
-            int year = (t[20] - '0') * 1000 + (t[21] - '0') * 100 + (t[22] - '0') * 10 + t[23] - '0';
-            int hh = (t[11] - '0') * 10 + t[12] - '0', mi = (t[14] - '0') * 10 + t[15] - '0',
-                ss = (t[17] - '0') * 10 + t[18] - '0';
-            p->ts_ms = (gh_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss) *
-                       1000;
-            p->has_ts = 1;
-        }
     }
     p->level = gh_ps_guess_level(line, n);
     p->msg = gh_pref_ext(line, n);

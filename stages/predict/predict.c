@@ -145,7 +145,12 @@ static void s_alert(gh_predict_t *p, s_pseries_t *s, const char *state, const gh
     gh_alert_t al;
     char id[17], buf[S_KEY_MAX + 64], method[96];
     memset(&al, 0, sizeof al);
-    int n = snprintf(buf, sizeof buf, "forecast|%s|%" PRId64, s->key, s->fire_t);
+    /* firing: xxHash64 of "forecast", key and first firing time; an update or
+     * a resolve also names its state and sample time, so the alert stage
+     * does not drop it as a duplicate of the firing */
+    int n = !strcmp(state, "firing")
+                ? snprintf(buf, sizeof buf, "forecast|%s|%" PRId64, s->key, s->fire_t)
+                : snprintf(buf, sizeof buf, "forecast|%s|%" PRId64 "|%s|%" PRId64, s->key, s->fire_t, state, r->t_ms);
     if (n < 0) n = 0;
     if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
     snprintf(id, sizeof id, "%016" PRIx64, gh_hash(buf, (size_t)n, 0));

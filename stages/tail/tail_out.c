@@ -1,6 +1,7 @@
 /* tail_out.c -- batching and sharded PUSH sockets of ghost-tail, see tail_out.h. */
 #include "tail/tail_out.h"
 #include "clock.h"
+#include "curve.h"
 #include "gh_proto.h"
 #include "hash.h"
 #include "log.h"
@@ -35,6 +36,14 @@ gh_tail_out_t *gh_tail_out_new(const char *endpoints, const char *src, long batc
     /* Batches are numbered from the wall clock so seq keeps growing across restarts. */
     o->seq = (uint64_t)gh_wall_ns() / 1000u;
     if (!(o->ctx = zmq_ctx_new())) goto fail;
+    /* CURVE for tcp:// endpoints: the keys come from GHOST_CURVE_SECRET and
+     * GHOST_CURVE_SERVER_KEY (files, as ghostctl keygen writes them) */
+    gh_curve_t curve;
+    char cerr[256];
+    if (gh_curve_load(&curve, getenv("GHOST_CURVE_SECRET"), getenv("GHOST_CURVE_SERVER_KEY"), cerr, sizeof cerr) < 0) {
+        gh_error("%s", cerr);
+        goto fail;
+    }
     /* Sized once: an encoder's packer points into its own struct, so peers never move. */
     size_t max = 1;
     for (const char *c = list; *c; c++) max += *c == ',';
@@ -45,8 +54,14 @@ gh_tail_out_t *gh_tail_out_new(const char *endpoints, const char *src, long batc
         o->n++;
         p->endpoint = strdup(ep);
         int h = (int)(hwm > 0 ? hwm : 64), inf = -1;
+        int use_curve = curve.sec[0] && gh_curve_applies(ep);
+        if (use_curve && !curve.server[0]) {
+            gh_error("%s: CURVE needs the receiver's public key (GHOST_CURVE_SERVER_KEY)", ep);
+            goto fail;
+        }
         if (!(p->sock = zmq_socket(o->ctx, ZMQ_PUSH)) || zmq_setsockopt(p->sock, ZMQ_SNDHWM, &h, sizeof h) ||
-            zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &inf, sizeof inf) || zmq_connect(p->sock, ep)) {
+            zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &inf, sizeof inf) || (use_curve && gh_curve_client(p->sock, &curve)) ||
+            zmq_connect(p->sock, ep)) {
             gh_error("cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
             goto fail;
         }

@@ -7,6 +7,10 @@
  * while the endpoint's high-water mark is reached: that is the backpressure,
  * nothing is ever dropped; EINTR is retried, so a stop request still sends
  * what was read.
+ *
+ * tcp:// endpoints use CURVE (curve.h) when the environment names the key
+ * files: GHOST_CURVE_SECRET (this shipper's keypair) and
+ * GHOST_CURVE_SERVER_KEY (the ingest side's public key).
  */
 #ifndef GH_TAIL_OUT_H
 #define GH_TAIL_OUT_H

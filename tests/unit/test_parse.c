@@ -6,6 +6,7 @@
  * accuracy on tests/data/ingest/mixed.log (expected format, TAB, line).
  */
 #include "check.h"
+#include "clock.h"
 #include "ingest/parse.h"
 
 #include <jansson.h>
@@ -256,6 +257,78 @@ static void test_detection(void) {
     fclose(f);
 }
 
+/* tests/data/ingest/variants.log: one line per format variant seen in the
+ * wild (syslog with and without PRI or year, rsyslog/journald RFC 3339
+ * stamps, nginx and Apache error logs, vhost access logs, docker json-file,
+ * journald JSON, epoch s/ms/ns, log4j2, Serilog, Python, logrus, go-kit,
+ * log15, slog, ENRICHED auditd), each with its expected format, level and
+ * event time.  Each line is parsed by a fresh parser, so no source memory
+ * helps. */
+static void test_variants(void) {
+    char path[PATH_MAX];
+    const char *src = getenv("GHOST_SRC");
+    snprintf(path, sizeof path, "%s/tests/data/ingest/variants.log", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char *line = NULL, ts[40];
+    size_t cap = 0, total = 0, right = 0;
+    ssize_t r;
+    while ((r = getline(&line, &cap, f)) > 0) {
+        if (line[r - 1] == '\n') line[--r] = '\0';
+        if (line[0] == '#') continue;
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL, *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+        if (!t3) continue;
+        *t1 = *t2 = *t3 = '\0';
+        gh_parser_t *p = gh_parser_new(-1);
+        gh_parse_line(p, "variants", 8, t3 + 1, (size_t)(line + r - t3 - 1), NOW, &R);
+        gh_rfc3339_ms(R.ts_ms, ts, sizeof ts);
+        int ok = !strcmp(gh_format_name(R.format), line) && !strcmp(gh_level_name(R.level), t1 + 1) &&
+                 (!strcmp(t2 + 1, "-") ? R.ts_ms == NOW : !strcmp(ts, t2 + 1));
+        total++;
+        if (ok) right++;
+        else fprintf(stderr, "variant: got %s %s %s, expected %s %s %s: %s\n", gh_format_name(R.format),
+                     gh_level_name(R.level), ts, line, t1 + 1, t2 + 1, t3 + 1);
+        gh_parser_destroy(&p);
+    }
+    printf("variants: %zu/%zu lines right\n", right, total);
+    CHECK(total > 30 && right == total);
+    free(line);
+    fclose(f);
+}
+
+/* ENRICHED auditd: the translations after GS are fields, the raw part is
+ * parsed as without them; SELinux AVC and AppArmor denials are warnings. */
+static void test_auditd_more(void) {
+    const char enr[] = "type=SYSCALL msg=audit(1605865139.610:3866): arch=c000003e syscall=46 success=yes exit=60 "
+                       "auid=4294967295 ses=4294967295 key=(null)\x1d" "ARCH=x86_64 SYSCALL=sendmsg AUID=\"unset\" UID=\"root\"";
+    parse(enr, NOW);
+    CHECK_EQ(R.format, GH_FMT_AUDITD);
+    CHECK_STR(field("syscall"), "sendmsg");
+    CHECK_STR(field("UID"), "root");
+    CHECK_STR(field("key"), "(none)");
+    CHECK_STR(field("tags"), "(none)");
+    CHECK_STR(field("auid"), "unset");
+    CHECK(memchr(R.msg.p, 0x1d, R.msg.n) == NULL);
+    CHECK_EQ(R.level, GH_LVL_INFO);
+    parse("type=SOCKADDR msg=audit(1666825569.818:23260118): saddr=02000050080808080000000000000000\x1d"
+          "SADDR={ saddr_fam=inet laddr=8.8.8.8 lport=80 }", NOW);
+    CHECK_STR(field("family"), "ipv4");
+    CHECK_STR(field("addr"), "8.8.8.8");
+    CHECK_STR(field("port"), "80");
+    CHECK_STR(field("SADDR"), "saddr_fam=inet laddr=8.8.8.8 lport=80");
+    parse("type=AVC msg=audit(1524662933.080:61207): apparmor=\"DENIED\" operation=\"ptrace\" "
+          "profile=\"docker-default\" pid=5571 comm=\"metricbeat\"", NOW);
+    CHECK_EQ(R.level, GH_LVL_WARNING);
+    CHECK_STR(field("apparmor"), "DENIED");
+    parse("type=USER_AUTH msg=audit(1.000:9): pid=1 uid=0 msg='op=PAM:authentication acct=\"x\" res=success'", NOW);
+    CHECK_EQ(R.level, GH_LVL_INFO);
+    CHECK_STR(field("result"), "success");
+    /* a level field that is not a level word and not wholly a number is ignored */
+    parse("{\"level\":\"verbose-ish\",\"msg\":\"x\"}", NOW);
+    CHECK_EQ(R.level, GH_LVL_INFO);
+}
+
 int main(void) {
     P = gh_parser_new(-1);
     CHECK(P != NULL);
@@ -267,6 +340,8 @@ int main(void) {
     test_bad_input();
     test_dump();
     test_detection();
+    test_variants();
+    test_auditd_more();
     gh_parser_destroy(&P);
     TEST_MAIN_END();
 }

@@ -114,6 +114,25 @@ static void test_record_cls_rate_roundtrip(void) {
     CHECK_NEAR(b.u.alert[0].series[2], 9, 0);
     CHECK_NEAR(b.u.alert[0].score, 0.75, 1e-12);
 
+    /* watermarks ride in the header, also on a batch with no items */
+    gh_wm_t wm[2] = { { 11, 1000, 900 }, { UINT64_MAX, -5, -9 } };
+    e.wm = wm;
+    e.nwm = 2;
+    gh_enc_begin(&e, GH_T_CLASSIFIED, "classify-1", 9, 0);
+    gh_enc_finish(&e);
+    e.wm = NULL;
+    e.nwm = 0;
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, 0);
+    CHECK_EQ(b.nwm, 2);
+    if (b.nwm == 2) {
+        CHECK_EQ(b.wm[0].src, 11);
+        CHECK_EQ(b.wm[0].ts_ms, 1000);
+        CHECK(b.wm[1].src == UINT64_MAX);
+        CHECK_EQ(b.wm[1].ts_ms, -5);
+        CHECK_EQ(b.wm[0].first_ms, 900);
+    }
+
     gh_enc_begin(&e, GH_T_EOS, "anomaly-0", 5, 0);
     gh_enc_finish(&e);
     CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);

@@ -131,7 +131,8 @@ static const char *s_body(json_t *log, size_t i) {
     return json_string_value(json_object_get(json_array_get(log, i), "body"));
 }
 
-/* How many logged requests answered `status` carry "`id`" in their body. */
+/* How many logged requests answered `status` carry "`id`" in a context
+ * block of their body (where messages list their alerts' uids). */
 static int s_count_id(json_t *log, const char *id, int status) {
     char pat[128];
     snprintf(pat, sizeof pat, "`%s`", id);
@@ -139,7 +140,19 @@ static int s_count_id(json_t *log, const char *id, int status) {
     for (size_t i = 0; i < json_array_size(log); i++) {
         json_t *e = json_array_get(log, i);
         if (status && json_integer_value(json_object_get(e, "status")) != status) continue;
-        if (strstr(s_body(log, i), pat)) n++;
+        json_t *p = json_loads(s_body(log, i), 0, NULL), *blocks = json_object_get(p, "blocks");
+        int found = 0;
+        for (size_t b = 0; b < json_array_size(blocks) && !found; b++) {
+            json_t *blk = json_array_get(blocks, b);
+            if (strcmp(json_string_value(json_object_get(blk, "type")) ? json_string_value(json_object_get(blk, "type")) : "", "context")) continue;
+            json_t *els = json_object_get(blk, "elements");
+            for (size_t k = 0; k < json_array_size(els) && !found; k++) {
+                const char *t = json_string_value(json_object_get(json_array_get(els, k), "text"));
+                found = t && strstr(t, pat);
+            }
+        }
+        json_decref(p);
+        n += found;
     }
     return n;
 }
@@ -523,6 +536,161 @@ static void test_silence_and_group(void) {
     s_env_end(&e);
 }
 
+/* The generic webhook: same retry contract (500 then ok), payload
+ * {"source","status","key","uids","alerts"}, any 2xx is success. */
+static void test_generic(void) {
+    s_env_t e;
+    s_env(&e, "generic", "500,ok", 0);
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook/" SECRET, e.port);
+    e.cfg.webhook_url = NULL;
+    e.cfg.generic_webhook_url = url;
+    gh_alerter_t *al = gh_alerter_new(&e.cfg, e.r);
+    gh_alert_t a;
+    s_alert(&a, "gen-0001", "tpl:g1");
+    CHECK_EQ(gh_alerter_submit(al, &a), GH_ALERT_OK);
+    CHECK_EQ(s_redis_int("HLEN %s", "ghost:generic:alert:outbox:generic:generic"), 1);
+    CHECK_EQ(gh_alerter_drain(al, 8000), 0);
+    gh_alerter_stats_t st;
+    gh_alerter_stats(al, &st);
+    CHECK_EQ(st.retries, 1);
+    gh_alerter_destroy(&al);
+    json_t *log = s_read_log(e.log);
+    CHECK_EQ(json_array_size(log), 2);
+    json_t *p = json_loads(s_body(log, json_array_size(log) - 1), 0, NULL);
+    CHECK_STR(json_string_value(json_object_get(p, "source")), "ghost");
+    CHECK_STR(json_string_value(json_object_get(p, "status")), "firing");
+    CHECK_STR(json_string_value(json_object_get(p, "key")), "tpl:g1");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(p, "uids"), 0)), "gen-0001");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(p, "alerts"), 0), "id")), "gen-0001");
+    json_decref(p);
+    json_decref(log);
+    CHECK_EQ(s_redis_int("HLEN %s", "ghost:generic:alert:outbox:generic:generic"), 0);
+    s_env_end(&e);
+}
+
+/* Slack answering 200 with something other than "ok": not success, not
+ * retried (it may have been posted), dead letter with the answer. */
+static void test_2xx_not_ok(void) {
+    s_env_t e;
+    s_env(&e, "notok", "2xx:accepted", 0);
+    gh_alerter_t *al = gh_alerter_new(&e.cfg, e.r);
+    gh_alert_t a;
+    s_alert(&a, "notok-0001", "tpl:n1");
+    CHECK_EQ(gh_alerter_submit(al, &a), GH_ALERT_OK);
+    CHECK_EQ(gh_alerter_drain(al, 3000), 0);
+    s_tick_for(al, 800);
+    gh_alerter_stats_t st;
+    gh_alerter_stats(al, &st);
+    CHECK_EQ(st.dead_letters, 1);
+    CHECK_EQ(st.msgs_sent, 0);
+    gh_alerter_destroy(&al);
+    json_t *log = s_read_log(e.log);
+    CHECK_EQ(json_array_size(log), 1);
+    json_decref(log);
+    redisReply *r = s_redis("LINDEX %s 0", "ghost:notok:alert:dead");
+    json_t *d = r && r->type == REDIS_REPLY_STRING ? json_loads(r->str, 0, NULL) : NULL;
+    CHECK_STR(json_string_value(json_object_get(d, "reason")), "200 answer without \"ok\": accepted");
+    json_decref(d);
+    if (r) freeReplyObject(r);
+    s_env_end(&e);
+}
+
+/* An instance dies for good with alerts in its outbox (the webhook was
+ * down); another instance takes the outbox over once the lease expired and
+ * delivers every alert exactly once; while the lease lives it does not. */
+static void test_takeover(void) {
+    s_env_t e;
+    s_env(&e, "take", NULL, -1); /* instance "take": webhook refused */
+    e.cfg.lease_ttl_s = 2;
+    gh_alerter_t *a1 = gh_alerter_new(&e.cfg, e.r);
+    gh_alert_t a;
+    char id[32], key[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "take-%04d", i);
+        snprintf(key, sizeof key, "tpl:t%d", i);
+        s_alert(&a, id, key);
+        CHECK_EQ(gh_alerter_submit(a1, &a), GH_ALERT_OK);
+    }
+    s_tick_for(a1, 300);
+    gh_alerter_destroy(&a1); /* gone, never restarted */
+    CHECK_EQ(s_redis_int("HLEN %s", e.outbox), 5);
+    e.recv = s_start_receiver("ok", &e.port, e.log);
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/services/T0GHOST/B0GHOST/" SECRET, e.port);
+    gh_alerter_cfg_t c2 = e.cfg;
+    c2.instance = "take-b";
+    c2.webhook_url = url;
+    gh_alerter_t *b = gh_alerter_new(&c2, e.r);
+    s_tick_for(b, 500);
+    gh_alerter_stats_t st;
+    gh_alerter_stats(b, &st);
+    CHECK_EQ(st.taken_over, 0); /* the lease still lives */
+    s_tick_for(b, 3000);
+    gh_alerter_stats(b, &st);
+    CHECK_EQ(st.taken_over, 5);
+    CHECK_EQ(gh_alerter_drain(b, 5000), 0);
+    gh_alerter_destroy(&b);
+    CHECK_EQ(s_redis_int("EXISTS %s", e.outbox), 0);
+    CHECK_EQ(s_redis_int("HLEN %s", "ghost:take:alert:outbox:take-b:slack"), 0);
+    json_t *log = s_read_log(e.log);
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "take-%04d", i);
+        CHECK_EQ(s_count_id(log, id, 200), 1);
+    }
+    json_decref(log);
+    s_env_end(&e);
+}
+
+/* Flap damping and resolve messages: a key that fires, resolves and fires
+ * again gets one message per incident until it is flapping (3 firings in
+ * the flap window); then its alerts are held for the repeat interval and
+ * summarised in one message.  Every uid is delivered exactly once. */
+static void test_flap(void) {
+    s_env_t e;
+    s_env(&e, "flap", "ok", 0);
+    e.cfg.group_window_s = 0;
+    e.cfg.repeat_interval_s = 3;
+    gh_alerter_t *al = gh_alerter_new(&e.cfg, e.r);
+    gh_alert_t a;
+    int64_t t0 = gh_wall_ms() - 3600000;
+    char id[32];
+    const char *uids[12];
+    char ubuf[12][48];
+    int nu = 0;
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "flap-%04d", i);
+        for (int r = 0; r < 2; r++) {
+            s_alert(&a, id, "tpl:flappy");
+            a.start_ms = t0 + i * 120000LL;
+            a.end_ms = a.start_ms + 60000;
+            a.state = gh_cstr(r ? "resolved" : "firing");
+            CHECK_EQ(gh_alerter_submit(al, &a), GH_ALERT_OK);
+            snprintf(ubuf[nu], sizeof ubuf[nu], r ? "%s/resolved" : "%s", id);
+            uids[nu] = ubuf[nu];
+            nu++;
+            s_tick_for(al, 300); /* not flapping yet: sent at once */
+        }
+    }
+    json_t *log = s_read_log(e.log);
+    /* incidents 0 and 1 (4 messages); from the third firing on: held */
+    CHECK_EQ(json_array_size(log), 4);
+    if (json_array_size(log) >= 2) CHECK(strstr(s_body(log, 1), "Resolves alert `flap-0000`") != NULL);
+    json_decref(log);
+    s_tick_for(al, 2500);
+    gh_alerter_stats_t st;
+    gh_alerter_stats(al, &st);
+    CHECK_EQ(st.flap_held, 1);
+    CHECK_EQ(gh_alerter_drain(al, 5000), 0);
+    gh_alerter_destroy(&al);
+    log = s_read_log(e.log);
+    CHECK_EQ(json_array_size(log), 5);
+    if (json_array_size(log) == 5) CHECK(strstr(s_body(log, 4), "Flapping") != NULL);
+    for (int i = 0; i < nu; i++) CHECK_EQ(s_count_id(log, uids[i], 200), 1);
+    json_decref(log);
+    s_env_end(&e);
+}
+
 int main(void) {
     if (system("command -v redis-server >/dev/null && command -v python3 >/dev/null") != 0) {
         printf("redis-server or python3 missing\n");
@@ -546,7 +714,8 @@ int main(void) {
         { "invalid_payload", test_invalid_payload }, { "refused_then_up", test_refused_then_up },
         { "slow_timeout", test_slow_timeout }, { "rate_limit", test_rate_limit },
         { "kill9_restart", test_kill9_restart }, { "redis_down", test_redis_down },
-        { "silence_and_group", test_silence_and_group },
+        { "silence_and_group", test_silence_and_group }, { "generic", test_generic },
+        { "2xx_not_ok", test_2xx_not_ok }, { "takeover", test_takeover }, { "flap", test_flap },
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int before = check_failed;

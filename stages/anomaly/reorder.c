@@ -1,0 +1,179 @@
+/* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
+ * few (files), so they sit in an array searched linearly. */
+#include "reorder.h"
+#include "hash.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gh_cls_t c;          /* strings point into data[] */
+    uint64_t tie;        /* hash of the raw line: a total, deterministic order */
+    char data[];
+} s_item_t;
+
+typedef struct {
+    uint64_t src;
+    int64_t wm;          /* released up to here */
+    int has_wm;
+    s_item_t **heap;
+    size_t n, cap;
+} s_src_t;
+
+struct gh_reorder {
+    s_src_t *srcs;
+    size_t nsrc, capsrc, held, max_items;
+    uint64_t forced;
+};
+
+gh_reorder_t *gh_reorder_new(size_t max_items) {
+    gh_reorder_t *r = calloc(1, sizeof *r);
+    if (r) r->max_items = max_items ? max_items : 200000;
+    return r;
+}
+
+void gh_reorder_destroy(gh_reorder_t **rp) {
+    gh_reorder_t *r = *rp;
+    if (!r) return;
+    for (size_t i = 0; i < r->nsrc; i++) {
+        for (size_t k = 0; k < r->srcs[i].n; k++) free(r->srcs[i].heap[k]);
+        free(r->srcs[i].heap);
+    }
+    free(r->srcs);
+    free(r);
+    *rp = NULL;
+}
+
+size_t gh_reorder_held(const gh_reorder_t *r) { return r->held; }
+uint64_t gh_reorder_forced(const gh_reorder_t *r) { return r->forced; }
+
+static int s_less(const s_item_t *a, const s_item_t *b) {
+    if (a->c.ts_ms != b->c.ts_ms) return a->c.ts_ms < b->c.ts_ms;
+    if (a->c.tpl_id != b->c.tpl_id) return a->c.tpl_id < b->c.tpl_id;
+    return a->tie < b->tie;
+}
+
+static void s_up(s_item_t **h, size_t i) {
+    while (i) {
+        size_t p = (i - 1) / 2;
+        if (!s_less(h[i], h[p])) break;
+        s_item_t *t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+static void s_down(s_item_t **h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && s_less(h[l], h[m])) m = l;
+        if (l + 1 < n && s_less(h[l + 1], h[m])) m = l + 1;
+        if (m == i) return;
+        s_item_t *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
+    s_item_t *top = s->heap[0];
+    s->heap[0] = s->heap[--s->n];
+    s_down(s->heap, s->n, 0);
+    r->held--;
+    return top;
+}
+
+static s_src_t *s_find(gh_reorder_t *r, uint64_t src, int create) {
+    for (size_t i = 0; i < r->nsrc; i++)
+        if (r->srcs[i].src == src) return &r->srcs[i];
+    if (!create) return NULL;
+    if (r->nsrc == r->capsrc) {
+        size_t cap = r->capsrc ? 2 * r->capsrc : 8;
+        s_src_t *ns = realloc(r->srcs, cap * sizeof *ns);
+        if (!ns) return NULL;
+        r->srcs = ns;
+        r->capsrc = cap;
+    }
+    s_src_t *s = &r->srcs[r->nsrc++];
+    memset(s, 0, sizeof *s);
+    s->src = src;
+    return s;
+}
+
+static gh_str_t s_put(char **p, gh_str_t v) {
+    memcpy(*p, v.p, v.n);
+    gh_str_t out = { *p, v.n };
+    *p += v.n;
+    return out;
+}
+
+/* The bound: the fullest source gives up its oldest item. */
+static void s_enforce(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
+    while (r->held > r->max_items) {
+        s_src_t *big = &r->srcs[0];
+        for (size_t i = 1; i < r->nsrc; i++)
+            if (r->srcs[i].n > big->n) big = &r->srcs[i];
+        s_item_t *it = s_pop(r, big);
+        if (!big->has_wm || it->c.ts_ms > big->wm) big->wm = it->c.ts_ms;
+        big->has_wm = 1;
+        r->forced++;
+        fn(ud, &it->c);
+        free(it);
+    }
+}
+
+int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *ud) {
+    s_src_t *s = s_find(r, c->src, 1);
+    if (s && s->has_wm && c->ts_ms <= s->wm) { /* its window of order has passed */
+        fn(ud, c);
+        return 0;
+    }
+    s_item_t *it = s ? malloc(sizeof *it + c->cls.n + c->host.n + c->tpl.n + c->raw.n) : NULL;
+    if (s && s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        s_item_t **nh = realloc(s->heap, cap * sizeof *nh);
+        if (nh) {
+            s->heap = nh;
+            s->cap = cap;
+        }
+    }
+    if (!it || s->n == s->cap) {
+        free(it);
+        fn(ud, c);
+        return -1;
+    }
+    it->c = *c;
+    char *p = it->data;
+    it->c.cls = s_put(&p, c->cls);
+    it->c.host = s_put(&p, c->host);
+    it->c.tpl = s_put(&p, c->tpl);
+    it->c.raw = s_put(&p, c->raw);
+    it->tie = gh_hash(c->raw.p, c->raw.n, c->keys);
+    s->heap[s->n] = it;
+    s_up(s->heap, s->n++);
+    r->held++;
+    s_enforce(r, fn, ud);
+    return 0;
+}
+
+void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn fn, void *ud) {
+    s_src_t *s = s_find(r, src, 1);
+    if (!s) return;
+    if (!s->has_wm || wm > s->wm) s->wm = wm;
+    s->has_wm = 1;
+    while (s->n && s->heap[0]->c.ts_ms <= s->wm) {
+        s_item_t *it = s_pop(r, s);
+        fn(ud, &it->c);
+        free(it);
+    }
+}
+
+void gh_reorder_release_all(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
+    for (size_t i = 0; i < r->nsrc; i++)
+        while (r->srcs[i].n) {
+            s_item_t *it = s_pop(r, &r->srcs[i]);
+            fn(ud, &it->c);
+            free(it);
+        }
+}
