@@ -176,9 +176,10 @@ for line in sys.stdin:
     extra = ""
     if a.get("kind") == "forecast" and a.get("forecast"):
         f = a["forecast"]; extra = " crosses %s at %s" % (f.get("threshold"), f.get("crosses_at"))
-    print("ALERT %-12s %-8s %-28.28s %s..%s count=%s score=%.2f%s\n      %s" % (a.get("kind"), a.get("state", ""),
-          a.get("key"), a.get("start", "")[11:19], a.get("end", "")[11:19], a.get("count"), a.get("score") or 0, extra,
-          (a.get("template") or "")[:110]), flush=True)
+    what = a.get("template") or ("class " + a["class"] if a.get("class") else "") or (a.get("examples") or [""])[0]
+    print("ALERT %-12s %-8s %-36.36s %s..%s count=%g score=%.2f%s\n      %s" % (a.get("kind"), a.get("state", ""),
+          a.get("key"), a.get("start", "")[11:19], a.get("end", "")[11:19], a.get("count") or 0, a.get("score") or 0,
+          extra, what[:110]), flush=True)
 '
 }
 
@@ -199,13 +200,18 @@ replay() { # files... ; globals ALERTS, SHOW
   if [ -n "${SHOW:-}" ]; then
     tail -n +1 -F "$sink" 2>/dev/null | pretty_alerts &
     follower=$!
+    disown "$follower" 2>/dev/null || true
   fi
   local t0=$SECONDS
   "$BIN/ghost-tail" --once --from-head --id tail-0 --connect "$(endpoints ingest)" --redis "$REDIS_URL" \
     "$@" 2>>"$RUN/log/tail.log" || die "ghost-tail failed (see $RUN/log/tail.log)"
   if ! wait_stages 0; then die "stages did not finish"; fi
   local dt=$((SECONDS - t0))
-  [ -n "$follower" ] && { sleep 0.3; kill "$follower" 2>/dev/null || true; pkill -P $$ tail 2>/dev/null || true; }
+  if [ -n "$follower" ]; then
+    sleep 0.3
+    pkill -f "tail -n \+1 -F $sink" 2>/dev/null || true
+    kill "$follower" 2>/dev/null || true
+  fi
   if grep -q "restarting" "$RUN/log/supervisor.log" 2>/dev/null; then
     say "note: some stages were restarted during the replay:"; grep restarting "$RUN/log/supervisor.log" >&2
   fi
@@ -257,7 +263,7 @@ status_live() {
     local n; n=$(basename "$f" .pid)
     if kill -0 "$(cat "$f")" 2>/dev/null; then printf '  %-12s pid %-8s running\n' "$n" "$(cat "$f")"; else printf '  %-12s down\n' "$n"; fi
   done
-  "$BIN/ghostctl" --redis "$REDIS_URL" status || true
+  "$BIN/ghostctl" --redis "$REDIS_URL" --cache "$RUN/registry.json" status || true
 }
 
 stop_live() {

@@ -52,7 +52,7 @@ typedef struct {
     { "producers", GH_OPT_INT, &(c).producers, "1", "upstream processes whose end-of-stream ends this worker" },        \
     { "batch-size", GH_OPT_INT, &(c).batch_size, "256", "items per output batch" },                                     \
     { "linger-ms", GH_OPT_INT, &(c).linger_ms, "5", "flush a partly filled batch after this many ms" },                 \
-    { "hwm", GH_OPT_INT, &(c).hwm, "100", "batches queued per socket before senders wait (backpressure)" },            \
+    { "hwm", GH_OPT_INT, &(c).hwm, "32", "batches queued per socket before senders wait (backpressure)" },            \
     { "redis", GH_OPT_STR, &(c).redis, "", "Redis URL (redis://[:pass@]host:port[/db] or unix:/path); empty: none" },   \
     { "prefix", GH_OPT_STR, &(c).prefix, "ghost:", "Redis key prefix" },                                               \
     { "heartbeat-s", GH_OPT_INT, &(c).heartbeat_s, "5", "seconds between registry heartbeats" },                       \

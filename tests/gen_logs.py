@@ -190,7 +190,7 @@ def main():
         # new template: an OOM kill, twice
         for k in range(2):
             tk = n0 + 20 * k
-            g.auth(tk, "db1", "kernel:", "Out of memory: Killed process %d (postgres) total-vm:%dkB, anon-rss:%dkB" % (
+            g.auth(tk, "db1", "kernel", "Out of memory: Killed process %d (postgres) total-vm:%dkB, anon-rss:%dkB" % (
                 g.nextpid(), r.randint(10 ** 6, 10 ** 7), r.randint(10 ** 6, 10 ** 7)), pid=False)
         # trend: timeouts whose rate grows linearly from ~0 to ~12 a minute
         t = t0

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static gh_stage_cfg_t s_cfg;
 static char *s_sink, *s_webhook_file, *s_generic;
@@ -78,8 +79,10 @@ int main(int argc, char **argv) {
     gh_stage_ops_t ops = { "alert", GH_T_ALERT, NULL, on_batch, on_tick, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, 0, NULL, 0, NULL);
     if (!st) return 1;
-    char instance[64];
-    snprintf(instance, sizeof instance, "%ld", s_cfg.index);
+    /* the outbox is named by host and index: workers on several hosts can share one Redis */
+    char instance[320], host[256] = "";
+    gethostname(host, sizeof host);
+    snprintf(instance, sizeof instance, "%s-%ld", host, s_cfg.index);
     gh_alerter_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.sink_path = s_sink;

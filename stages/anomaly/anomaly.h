@@ -10,28 +10,32 @@
  * a source is event time ordered (see Time: this is what makes a replay of
  * files read one after another give the alerts of live).
  *
- * Time.  Only event time is used, and the rules below count items, never
- * seconds of processing time, so a replay gives the same alerts as live.
+ * Time.  Only event time is used, and nothing depends on processing-time
+ * speed, so a replay gives the same alerts as live, with 1 or N workers.
  * Events fall into buckets of cfg.bucket_s seconds aligned on the epoch.
- * Watermarks are kept per source (gh_cls_t.src, one file): event time is
- * ordered within a source, not across them (a replay reads the files one
- * after another, so event time jumps back hours when a new file starts).
- *  - A source's clock is the largest event time it sent.
- *  - A source is idle when its clock is more than cfg.idle_source_s behind the
- *    most advanced source AND the stage has received cfg.idle_items items
- *    since the source's last one (a finished replay file, a quiet live file).
- *    A source that is still sending is never idle, however far behind (the
- *    file being replayed); a stall of the whole pipeline idles nobody.
- *  - The stage watermark is the least clock over the active sources, minus
- *    cfg.lateness_s.  It goes back when a lagging source appears or wakes.
- *  - Each series has its own clock (first bucket not yet closed), which only
- *    moves forward: its buckets close while the watermark is past their end.
- *    An event whose bucket has closed FOR THAT SERIES is late: counted
- *    (stats.late) and dropped from that series.  So in a replay, series fed by
- *    one file see exactly what they see live; a series fed by several files
- *    (a class or level shared by two formats) misses the events of a file
- *    replayed after the series had already moved past them (live, the files
- *    advance together and nothing is missed).
+ * Event time is ordered within a source (one file), not across sources (a
+ * replay reads files one after another, so event time jumps back hours when
+ * a new file starts).
+ *  - Order: ghost-anomaly puts each source's items back in event-time order
+ *    before they reach gh_anomaly_add (reorder.h): with N classify workers a
+ *    file's lines arrive through N paths at different speeds, and are
+ *    released in (time, template, line) order only once the pipeline's
+ *    watermark for the source has passed them (lib/wm.h: ingest stamps each
+ *    source's progress into batch headers, every stage forwards the minimum
+ *    over its producers).
+ *  - A source's clock is the largest event time it sent, advanced also by its
+ *    watermark (gh_anomaly_advance_source), and where its history starts is
+ *    the source's first event as upstream saw it (gh_anomaly_source_start):
+ *    both are the same in every worker.
+ *  - Each series belongs to one source and closes its buckets on that
+ *    source's clock minus cfg.lateness_s.  An event whose bucket has closed
+ *    is late: counted (stats.late) and dropped; with ordered input this only
+ *    happens to lines whose own times are out of order by more than the
+ *    lateness.
+ *  - The stage-wide watermark (the least clock over active sources; a source
+ *    is idle when more than cfg.idle_source_s behind the leader and
+ *    cfg.idle_items items passed since its last) only serves series whose
+ *    source has been forgotten.
  * A closed bucket's count feeds the series' detector (detector.h, stock
  * defaults except period = one day in buckets and min_count); empty buckets
  * are zeros.  A new series is back-filled with zero buckets from its source's

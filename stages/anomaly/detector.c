@@ -11,6 +11,16 @@
 #define S_TAIL 0.1         /* share of the statistic's values above the tail threshold */
 #define S_BETA_MIN 0.05    /* floor on the tail's mean excess (log1p units) */
 #define S_L_HALF 5.0       /* surprise (-ln p) scored 0.5 */
+#define S_CHG_LEN 64       /* recent values tested against the window's distribution */
+#define S_CHG_BINS 8       /* quantile bins of that test */
+
+/* Streaming tail model of one statistic: u tracks its 1 - S_TAIL quantile,
+ * beta the mean excess above u (an exponential tail, peaks over threshold). */
+typedef struct {
+    double mean, var;      /* EW moments (set the quantile tracker's step) */
+    uint64_t n;
+    double u, beta;
+} s_tail_t;
 
 struct gh_detector {
     gh_detector_cfg_t cfg;
@@ -25,9 +35,9 @@ struct gh_detector {
     int seas_on;
     /* surprise statistic */
     double zs[S_SHORT_MAX];
-    double a_mean, a_var;  /* long-run EW moments of the short-term mean |z| */
-    uint64_t a_n;
-    double u, beta;        /* tail model: upper quantile tracker, mean excess */
+    s_tail_t tail;         /* of the surprise statistic */
+    /* distribution change: recent values against the window's quantiles */
+    s_tail_t chg_tail;
     /* burst */
     int in_burst, quiet;
     double peak, reported;
@@ -143,7 +153,7 @@ static double s_raw(double z)
 
 /* Surprise of statistic a as -ln p, p its estimated exceedance probability
  * (scaled below the tail threshold, exponential tail above it). */
-static double s_nats(const gh_detector_t *s, double a)
+static double s_nats(const s_tail_t *s, double a)
 {
     double u = s->u > 1e-6 ? s->u : 1e-6;
     double b = s->beta > S_BETA_MIN ? s->beta : S_BETA_MIN;
@@ -152,7 +162,7 @@ static double s_nats(const gh_detector_t *s, double a)
 }
 
 /* Score of a statistic: monotone in its surprise, 0.5 at S_L_HALF nats. */
-static double s_tail_score(const gh_detector_t *s, double a)
+static double s_tail_score(const s_tail_t *s, double a)
 {
     double l = s_nats(s, a) / S_L_HALF;
     l = l * l * l * l;
@@ -160,7 +170,7 @@ static double s_tail_score(const gh_detector_t *s, double a)
 }
 
 /* The statistic whose score is p (inverse of s_tail_score). */
-static double s_tail_inverse(const gh_detector_t *s, double p)
+static double s_tail_inverse(const s_tail_t *s, double p)
 {
     if (p <= 0) return 0;
     if (p >= 1) return INFINITY;
@@ -169,6 +179,67 @@ static double s_tail_inverse(const gh_detector_t *s, double p)
     double b = s->beta > S_BETA_MIN ? s->beta : S_BETA_MIN;
     if (l <= -log(S_TAIL)) return u * l / -log(S_TAIL);
     return u + (l + log(S_TAIL)) * b;
+}
+
+/* Learn statistic a into tail model t over ~8 windows of `window` steps. */
+static void s_tail_update(s_tail_t *t, double a, int window)
+{
+    uint64_t m = t->n + 1 < 8 * (uint64_t)window ? t->n + 1 : 8 * (uint64_t)window;
+    double alpha = 1.0 / (double)m;
+    double d = a - t->mean;
+    t->mean += alpha * d;
+    t->var = (1 - alpha) * (t->var + alpha * d * d);
+    double lr = (sqrt(t->var) + 1e-3) * (m < 100 ? 0.2 : 0.02);
+    if (t->n == 0) t->u = a;
+    else t->u += lr * (a > t->u ? (1.0 - S_TAIL) : -S_TAIL);
+    if (a > t->u) {
+        /* winsorised at 3 mean excesses: the extremes the detector looks
+         * for (a burst, a ramp) must not teach the tail to expect them */
+        double g = alpha / S_TAIL, e = a - t->u;
+        if (t->n > 100 && e > 3 * t->beta) e = 3 * t->beta;
+        t->beta += (e - t->beta) * (g < 0.5 ? g : 0.5);
+    }
+    t->n++;
+}
+
+static int s_cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantile bin of v among the S_CHG_BINS - 1 ascending edges e. */
+static int s_chg_bin(const double *e, double v)
+{
+    int b = 0;
+    while (b < S_CHG_BINS - 1 && v > e[b]) b++;
+    return b;
+}
+
+/* Distribution-change statistic: a G test of the last S_CHG_LEN values (y,
+ * the newest, and the window's newest S_CHG_LEN - 1) against the quantile
+ * bins of the older part of the window.  Returns log1p(G), or -1 when the
+ * window is too short. */
+static double s_chg_stat(gh_detector_t *s, double y, int have)
+{
+    const int L = S_CHG_LEN, W = s->cfg.window;
+    int R = have - (L - 1);
+    if (R < 2 * L) return -1;
+    uint64_t n = s->n;
+    for (int j = 0; j < R; j++) s->tmp[j] = s->win[(n - (uint64_t)(L - 1) - 1 - (uint64_t)j) % (uint64_t)W];
+    qsort(s->tmp, (size_t)R, sizeof *s->tmp, s_cmp_dbl);
+    double e[S_CHG_BINS - 1], ref[S_CHG_BINS] = { 0 }, rec[S_CHG_BINS] = { 0 };
+    for (int k = 1; k < S_CHG_BINS; k++) e[k - 1] = s->tmp[k * R / S_CHG_BINS];
+    for (int j = 0; j < R; j++) ref[s_chg_bin(e, s->tmp[j])] += 1;
+    rec[s_chg_bin(e, y)] += 1;
+    for (int j = 1; j < L; j++) rec[s_chg_bin(e, s->win[(n - (uint64_t)j) % (uint64_t)W])] += 1;
+    double g = 0;
+    for (int b = 0; b < S_CHG_BINS; b++) {
+        if (rec[b] <= 0) continue;
+        double p = (ref[b] + 0.5) / (R + 0.5 * S_CHG_BINS);
+        g += rec[b] * log(rec[b] / (L * p));
+    }
+    return log1p(2 * (g > 0 ? g : 0));
 }
 
 void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
@@ -222,30 +293,18 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     a /= k;
     int warm = s->n >= (uint64_t)c->warmup;
     double score = 0;
-    if (warm && s->a_n > 0) score = s_tail_score(s, a);
-    {
-        /* long-run tail model, learnt over ~8 windows: u tracks the
-         * 1 - S_TAIL quantile of the statistic, beta its mean excess */
-        uint64_t m = s->a_n + 1 < 8 * (uint64_t)c->window ? s->a_n + 1 : 8 * (uint64_t)c->window;
-        double alpha = 1.0 / (double)m;
-        double d = a - s->a_mean;
-        s->a_mean += alpha * d;
-        s->a_var = (1 - alpha) * (s->a_var + alpha * d * d);
-        double lr = (sqrt(s->a_var) + 1e-3) * (m < 100 ? 0.2 : 0.02);
-        if (s->a_n == 0) s->u = a;
-        else s->u += lr * (a > s->u ? (1.0 - S_TAIL) : -S_TAIL);
-        if (a > s->u) {
-            /* winsorised at 3 mean excesses: the extremes the detector looks
-             * for (a burst, a ramp) must not teach the tail to expect them */
-            double g = alpha / S_TAIL, e = a - s->u;
-            if (s->a_n > 100 && e > 3 * s->beta) e = 3 * s->beta;
-            s->beta += (e - s->beta) * (g < 0.5 ? g : 0.5);
-        }
-        s->a_n++;
+    if (warm && s->tail.n > 0) score = s_tail_score(&s->tail, a);
+    s_tail_update(&s->tail, a, c->window);
+
+    /* distribution change (level, spread, density of spikes) */
+    double ca = s_chg_stat(s, x - seas, have);
+    if (ca >= 0) {
+        if (warm && s->chg_tail.n > 0) out->change = s_tail_score(&s->chg_tail, ca);
+        s_tail_update(&s->chg_tail, ca, c->window);
     }
 
     /* the value that alone would reach fire_score */
-    double af = s_tail_inverse(s, c->fire_score);
+    double af = s_tail_inverse(&s->tail, c->fire_score);
     double rf = af * k - prev_sum;
     double zf = rf <= 0 ? 0 : rf > 700 ? INFINITY : expm1(rf);
     out->threshold = isfinite(zf) ? base + zf * scale : INFINITY;

@@ -61,6 +61,7 @@ typedef enum {
 
 typedef struct {
     double score;        /* [0,1], 0 during warm-up */
+    double change;       /* [0,1]: how unusual the recent distribution is (see above) */
     double z;            /* signed robust z of this value */
     double baseline;     /* expected value for this step */
     double scale;        /* robust spread around it */

@@ -7,6 +7,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "classes.h"
+#include "hash.h"
 #include <ctype.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -199,12 +200,15 @@ void gh_classes_destroy(gh_classes_t **cp) {
     *cp = NULL;
 }
 
-const char *gh_classes_match(gh_classes_t *c, const char *msg, size_t n) {
+/* The class of msg[0..n) and where its match lies ([*s, *e)); NULL when none. */
+static const char *s_match(gh_classes_t *c, const char *msg, size_t n, size_t *s, size_t *e) {
     if (!c || !c->re) return NULL;
     int rc = pcre2_match(c->re, (PCRE2_SPTR)msg, n, 0, 0, c->md, NULL);
     if (rc <= 0) return NULL;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
     uint32_t pairs = pcre2_get_ovector_count(c->md);
+    *s = ov[0];
+    *e = ov[1];
     for (size_t i = 0; i < c->n; i++) {
         uint32_t g = c->group[i];
         if (g < pairs && g < (uint32_t)rc && ov[2 * g] != PCRE2_UNSET) return c->names[i];
@@ -212,4 +216,204 @@ const char *gh_classes_match(gh_classes_t *c, const char *msg, size_t n) {
     return NULL;
 }
 
+const char *gh_classes_match(gh_classes_t *c, const char *msg, size_t n) {
+    size_t s, e;
+    return s_match(c, msg, n, &s, &e);
+}
+
 size_t gh_classes_count(const gh_classes_t *c) { return c ? c->n : 0; }
+
+/* ---- per-template cache (see classes.h) ------------------------------------ */
+
+#define S_MAX_TOK 64          /* templates with more tokens are matched per record */
+#define S_CACHE_MAX 32768     /* entries; past this the cache starts over */
+
+enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
+
+typedef struct {
+    uint64_t id;              /* template id; 0 = empty slot */
+    uint64_t text_h;          /* hash of the template text the entry was made for */
+    uint64_t varmask;         /* bit j: token j of the template holds a "<*>" */
+    const char *cls;
+    uint16_t ntok;
+    uint8_t seen, mode;
+    /* per variable token: bytes of constant text before its first "<*>" and
+     * after its last one ("uid=<*>"), which a record's scan skips */
+    uint8_t pre[S_MAX_TOK], suf[S_MAX_TOK];
+} s_entry_t;
+
+struct gh_clscache {
+    gh_classes_t *c;
+    s_entry_t *tab;
+    size_t cap, count;
+    uint64_t full, cached;
+    char scratch[4096];       /* the variable tokens of one record */
+};
+
+gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
+    gh_clscache_t *cc = calloc(1, sizeof *cc);
+    if (!cc) return NULL;
+    cc->c = c;
+    cc->cap = 1024;
+    cc->tab = calloc(cc->cap, sizeof *cc->tab);
+    if (!cc->tab) {
+        free(cc);
+        return NULL;
+    }
+    return cc;
+}
+
+void gh_clscache_destroy(gh_clscache_t **ccp) {
+    gh_clscache_t *cc = ccp ? *ccp : NULL;
+    if (!cc) return;
+    free(cc->tab);
+    free(cc);
+    *ccp = NULL;
+}
+
+void gh_clscache_stats(const gh_clscache_t *cc, uint64_t *full, uint64_t *cached) {
+    *full = cc ? cc->full : 0;
+    *cached = cc ? cc->cached : 0;
+}
+
+static size_t s_slot(const gh_clscache_t *cc, uint64_t id) {
+    size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull >> 17) & (cc->cap - 1);
+    while (cc->tab[i].id && cc->tab[i].id != id) i = (i + 1) & (cc->cap - 1);
+    return i;
+}
+
+/* The entry of id, made when missing; NULL when out of memory. */
+static s_entry_t *s_entry(gh_clscache_t *cc, uint64_t id) {
+    size_t i = s_slot(cc, id);
+    if (cc->tab[i].id) return &cc->tab[i];
+    if (cc->count + 1 > cc->cap / 2) {
+        if (cc->count >= S_CACHE_MAX) { /* ids of evicted templates pile up: start over */
+            memset(cc->tab, 0, cc->cap * sizeof *cc->tab);
+            cc->count = 0;
+        } else {
+            size_t ocap = cc->cap;
+            s_entry_t *old = cc->tab, *nt = calloc(2 * ocap, sizeof *nt);
+            if (!nt) return NULL;
+            cc->tab = nt;
+            cc->cap = 2 * ocap;
+            for (size_t k = 0; k < ocap; k++)
+                if (old[k].id) cc->tab[s_slot(cc, old[k].id)] = old[k];
+            free(old);
+        }
+        i = s_slot(cc, id);
+    }
+    cc->count++;
+    memset(&cc->tab[i], 0, sizeof cc->tab[i]);
+    cc->tab[i].id = id;
+    return &cc->tab[i];
+}
+
+static int s_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f'; }
+
+/* (Re)derives an entry from its template text: token count and which tokens
+ * are variable.  A template the cache cannot follow is matched per record. */
+static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t tpl_n) {
+    en->text_h = text_h;
+    en->varmask = 0;
+    en->ntok = 0;
+    en->seen = 0;
+    en->cls = NULL;
+    en->mode = S_VERIFY;
+    size_t i = 0, ntok = 0;
+    while (i < tpl_n) {
+        while (i < tpl_n && tpl[i] == ' ') i++;
+        if (i >= tpl_n) break;
+        size_t b = i;
+        while (i < tpl_n && tpl[i] != ' ') i++;
+        if (ntok >= S_MAX_TOK) {
+            en->mode = S_PER_RECORD;
+            return;
+        }
+        const char *st = memmem(tpl + b, i - b, "<*>", 3);
+        if (st) {
+            const char *last = st;
+            for (const char *x; (x = memmem(last + 3, (size_t)(tpl + i - last - 3), "<*>", 3)) != NULL;) last = x;
+            size_t pre = (size_t)(st - (tpl + b)), suf = (size_t)(tpl + i - (last + 3));
+            en->varmask |= 1ull << ntok;
+            en->pre[ntok] = (uint8_t)(pre > 255 ? 255 : pre);
+            en->suf[ntok] = (uint8_t)(suf > 255 ? 255 : suf);
+        }
+        ntok++;
+    }
+    en->ntok = (uint16_t)ntok;
+}
+
+const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
+                              size_t n) {
+    if (!cc->c->re) return NULL;
+    s_entry_t *en = tpl_id ? s_entry(cc, tpl_id) : NULL;
+    if (!en) {
+        cc->full++;
+        return gh_classes_match(cc->c, msg, n);
+    }
+    uint64_t h = gh_hash(tpl, tpl_n, 0);
+    if (en->text_h != h || !en->ntok) s_entry_set(en, h, tpl, tpl_n);
+    if (en->mode == S_PER_RECORD) {
+        cc->full++;
+        return gh_classes_match(cc->c, msg, n);
+    }
+    /* the message's tokens: spans of the variable ones */
+    uint32_t vs[S_MAX_TOK], ve[S_MAX_TOK];
+    size_t nv = 0, ntok = 0, i = 0;
+    while (i < n) {
+        while (i < n && s_blank(msg[i])) i++;
+        if (i >= n) break;
+        size_t b = i;
+        while (i < n && !s_blank(msg[i])) i++;
+        if (ntok >= en->ntok) {
+            ntok++;
+            break;
+        }
+        if (en->varmask >> ntok & 1) {
+            vs[nv] = (uint32_t)b;
+            ve[nv] = (uint32_t)i;
+            /* the token's constant prefix and suffix are the template's own text */
+            if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
+                vs[nv] += en->pre[ntok];
+                ve[nv] -= en->suf[ntok];
+            }
+            nv++;
+        }
+        ntok++;
+    }
+    if (ntok != en->ntok || n > UINT32_MAX) { /* the tokens do not line up (units folded, cut lines) */
+        cc->full++;
+        return gh_classes_match(cc->c, msg, n);
+    }
+    if (en->mode == S_VERIFY) {
+        size_t s = 0, e = 0;
+        const char *cls = s_match(cc->c, msg, n, &s, &e);
+        cc->full++;
+        int touches = 0;
+        for (size_t k = 0; cls && k < nv; k++)
+            if (s < ve[k] && vs[k] < e) touches = 1;
+        if (touches || (en->seen && cls != en->cls)) en->mode = S_PER_RECORD;
+        else if (++en->seen >= GH_CLSCACHE_VERIFY) en->mode = S_STABLE;
+        en->cls = cls;
+        return cls;
+    }
+    /* stable: the class is in the constant text unless a variable says more */
+    size_t o = 0;
+    for (size_t k = 0; k < nv; k++) {
+        size_t len = ve[k] - vs[k];
+        if (o + len + 1 > sizeof cc->scratch) {
+            cc->full++;
+            return gh_classes_match(cc->c, msg, n);
+        }
+        if (o) cc->scratch[o++] = ' ';
+        memcpy(cc->scratch + o, msg + vs[k], len);
+        o += len;
+    }
+    size_t s, e;
+    if (o && s_match(cc->c, cc->scratch, o, &s, &e)) {
+        cc->full++;
+        return gh_classes_match(cc->c, msg, n);
+    }
+    cc->cached++;
+    return en->cls;
+}

@@ -10,6 +10,7 @@
 #ifndef GH_CLASSES_H
 #define GH_CLASSES_H
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct gh_classes gh_classes_t;
 
@@ -27,4 +28,41 @@ const char *gh_classes_match(gh_classes_t *c, const char *msg, size_t n);
 
 /* Number of rules. */
 size_t gh_classes_count(const gh_classes_t *c);
+
+/* ---- per-template cache ---------------------------------------------------
+ *
+ * Matching every record costs most of ghost-classify's time, and the records
+ * of one template share all their constant text.  The cache remembers, per
+ * template id (and text: a template that gains a "<*>" starts over), the
+ * class of its records, so a record usually costs a scan of its variable
+ * tokens only:
+ *   - the first GH_CLSCACHE_VERIFY records of a template are matched whole;
+ *     when they disagree, or a match touches a variable token ("killed process
+ *     \d+", "HTTP <*>" holding 429), the template is matched per record from
+ *     then on (exact);
+ *   - otherwise the class lies in the constant text, and a later record gets
+ *     it unless its variable tokens, scanned alone, match a rule: then the
+ *     record is matched whole (exact again).
+ * The result equals gh_classes_match() of the message except when a rule
+ * matches across a constant and a variable token for some records of a
+ * template but not for its first ones.  Decisions depend only on the order
+ * of one template's records, so 1 or N classify workers agree. */
+#define GH_CLSCACHE_VERIFY 3
+
+typedef struct gh_clscache gh_clscache_t;
+
+/* A cache over the rule set c (which must outlive it); NULL when out of
+ * memory. */
+gh_clscache_t *gh_clscache_new(gh_classes_t *c);
+
+/* Frees the cache and sets *cc to NULL; NULL-safe. */
+void gh_clscache_destroy(gh_clscache_t **cc);
+
+/* The class of msg[0..n), whose template is tpl_id with text tpl[0..tpl_n)
+ * (tokens joined by single spaces, variables "<*>"); as gh_classes_match(). */
+const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
+                              size_t n);
+
+/* Records matched whole and records served from the cache, for metrics. */
+void gh_clscache_stats(const gh_clscache_t *cc, uint64_t *full, uint64_t *cached);
 #endif

@@ -23,19 +23,35 @@
 static gh_stage_cfg_t s_cfg;
 static char *s_rules;
 static long s_max_templates, s_save_ms;
+static int s_class_cache;
 
 static const gh_opt_t s_opts[] = {
     GH_STAGE_OPTIONS(s_cfg, "ipc://RUN_DIR/anomaly-0.sock"),
     { "classes", GH_OPT_STR, &s_rules, "", "failure-class rule file (default: the built-in rules)" },
     { "max-templates", GH_OPT_INT, &s_max_templates, "20000", "templates kept; the least used are evicted" },
+    { "class-cache", GH_OPT_BOOL, &s_class_cache, "1", "cache failure classes per template (0: match every record whole)" },
     { "save-ms", GH_OPT_INT, &s_save_ms, "2000", "how often changed templates are written to Redis" },
     { NULL, 0, NULL, NULL, NULL },
 };
 
+/* Routing memo: the anomaly shard of each series depends only on its key,
+ * so it is computed once per template id / class / level, not per record. */
+#define S_TPL_MEMO 4096
+typedef struct {
+    uint64_t id;
+    unsigned shard;
+} s_tpl_memo_t;
+
 typedef struct {
     gh_miner_t *miner;
     gh_classes_t *classes;
+    gh_clscache_t *clscache;
     int64_t next_save;
+    unsigned nshards;          /* the memos below are for this many shards */
+    s_tpl_memo_t tpl_memo[S_TPL_MEMO];
+    const char *cls_name[32];  /* class name (pointer from the rule set) -> shard */
+    unsigned cls_shard[32], ncls;
+    unsigned lvl_shard[8];
 } s_ctx_t;
 
 static uint64_t s_key_hash(const char *kind, const char *v, size_t n) {
@@ -44,26 +60,61 @@ static uint64_t s_key_hash(const char *kind, const char *v, size_t n) {
     return gh_hash(key, (size_t)k, 0);
 }
 
+static void s_memo_reset(s_ctx_t *c, unsigned nshards) {
+    c->nshards = nshards;
+    memset(c->tpl_memo, 0, sizeof c->tpl_memo);
+    c->ncls = 0;
+    for (int l = 0; l < 8; l++) {
+        const char *lvl = gh_level_name(l);
+        c->lvl_shard[l] = gh_shard(s_key_hash("level", lvl, strlen(lvl)), nshards);
+    }
+}
+
+static unsigned s_tpl_shard(s_ctx_t *c, uint64_t id) {
+    s_tpl_memo_t *m = &c->tpl_memo[(id ^ id >> 29) % S_TPL_MEMO];
+    if (m->id != id) {
+        char idbuf[32];
+        int idn = snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
+        m->id = id;
+        m->shard = gh_shard(s_key_hash("tpl", idbuf, (size_t)idn), c->nshards);
+    }
+    return m->shard;
+}
+
+static unsigned s_cls_shard(s_ctx_t *c, const char *cls) {
+    for (unsigned i = 0; i < c->ncls; i++)
+        if (c->cls_name[i] == cls) return c->cls_shard[i];
+    unsigned sh = gh_shard(s_key_hash("class", cls, strlen(cls)), c->nshards);
+    if (c->ncls < 32) {
+        c->cls_name[c->ncls] = cls;
+        c->cls_shard[c->ncls++] = sh;
+    }
+    return sh;
+}
+
 static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     s_ctx_t *c = gh_stage_ctx(st);
     gh_out_t *out = gh_stage_out(st, 0);
     unsigned nshards = gh_out_n(out);
+    if (nshards != c->nshards) s_memo_reset(c, nshards);
+    gh_str_t last_src = { NULL, 0 };
+    uint64_t src_h = 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_record_t *r = &b->u.rec[i];
         const char *tpl;
         size_t tpl_n;
         int is_new;
         uint64_t id = gh_miner_add(c->miner, r->msg.p, r->msg.n, &tpl, &tpl_n, &is_new);
-        const char *cls = gh_classes_match(c->classes, r->msg.p, r->msg.n);
-        gh_cls_t item = { r->ts_ms, id, r->level, 0, gh_cstr(cls), r->host, gh_str(tpl, tpl_n), r->raw,
-                          gh_hash(r->source.p, r->source.n, 0) };
+        const char *cls = c->clscache ? gh_clscache_match(c->clscache, id, tpl, tpl_n, r->msg.p, r->msg.n)
+                                      : gh_classes_match(c->classes, r->msg.p, r->msg.n);
+        /* a batch's records mostly share one source: hash it once */
+        if (!last_src.p || r->source.n != last_src.n || memcmp(r->source.p, last_src.p, r->source.n)) {
+            last_src = r->source;
+            src_h = gh_hash(r->source.p, r->source.n, 0);
+        }
+        gh_cls_t item = { r->ts_ms, id, r->level, 0, gh_cstr(cls), r->host, gh_str(tpl, tpl_n), r->raw, src_h };
         /* the shard of each series this record counts in */
-        char idbuf[32];
-        int idn = snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
-        const char *lvl = gh_level_name(r->level);
-        unsigned shard[3] = { gh_shard(s_key_hash("tpl", idbuf, (size_t)idn), nshards),
-                              cls ? gh_shard(s_key_hash("class", cls, strlen(cls)), nshards) : 0,
-                              gh_shard(s_key_hash("level", lvl, strlen(lvl)), nshards) };
+        unsigned shard[3] = { s_tpl_shard(c, id), cls ? s_cls_shard(c, cls) : 0, c->lvl_shard[r->level & 7] };
         uint8_t bits[3] = { GH_KEY_TEMPLATE, cls ? GH_KEY_CLASS : 0, GH_KEY_LEVEL };
         for (int k = 0; k < 3; k++) {
             if (!bits[k]) continue;
@@ -96,17 +147,23 @@ static void on_tick(gh_stage_t *st) {
 static void on_drain(gh_stage_t *st) {
     s_ctx_t *c = gh_stage_ctx(st);
     s_save(st, c);
-    gh_info("%zu templates", gh_miner_count(c->miner));
+    uint64_t full, cached;
+    gh_clscache_stats(c->clscache, &full, &cached);
+    gh_info("%zu templates; classes: %llu records matched whole, %llu from the template cache", gh_miner_count(c->miner),
+            (unsigned long long)full, (unsigned long long)cached);
 }
 
 int main(int argc, char **argv) {
     gh_stage_parse_args(s_opts, "ghost-classify", "[OPTIONS]\n\nGives every record a template (online miner) and a failure class, and routes it\nto the ghost-anomaly workers that own its series.", argc, argv);
     char err[256] = "";
-    s_ctx_t c = { gh_miner_new((size_t)s_max_templates), gh_classes_new(*s_rules ? s_rules : NULL, err, sizeof err), 0 };
+    static s_ctx_t c; /* large (routing memos): not on the stack */
+    c.miner = gh_miner_new((size_t)s_max_templates);
+    c.classes = gh_classes_new(*s_rules ? s_rules : NULL, err, sizeof err);
     if (!c.classes) {
         fprintf(stderr, "ghost-classify: %s\n", err);
         return 2;
     }
+    c.clscache = s_class_cache ? gh_clscache_new(c.classes) : NULL;
     gh_sig_install();
     gh_stage_ops_t ops = { "classify", GH_T_RECORD, &c, on_batch, on_tick, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_CLASSIFIED, "anomaly", 0, NULL);
@@ -116,6 +173,7 @@ int main(int argc, char **argv) {
     int rc = gh_stage_run(st);
     gh_stage_destroy(&st);
     gh_miner_destroy(&c.miner);
+    gh_clscache_destroy(&c.clscache);
     gh_classes_destroy(&c.classes);
     return rc ? 1 : 0;
 }
