@@ -16,6 +16,7 @@
 #include "stage.h"
 #include "wm.h"
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "curve.h"
 #include "sig.h"
@@ -245,6 +246,13 @@ void gh_stage_set_ctx(gh_stage_t *st, void *ctx) { st->ops.ctx = ctx; }
 const char *gh_stage_id(const gh_stage_t *st) { return st->id; }
 gh_metrics_t *gh_stage_metrics(gh_stage_t *st) { return st->metrics; }
 int gh_stage_metrics_port(const gh_stage_t *st) { return gh_metrics_port(st->metrics); }
+
+void gh_stage_emit_alert(gh_stage_t *st, int which, const gh_alert_t *a) {
+    gh_out_t *out = st->out[which & 1];
+    unsigned shard = gh_shard(gh_hash(a->key.p, a->key.n, 0), gh_out_n(out));
+    gh_enc_alert(gh_out_enc(out, shard), a);
+    gh_out_commit(out, shard);
+}
 
 void gh_stage_drop(gh_stage_t *st, const char *reason, uint64_t n) {
     for (int i = 0; i < st->ndrops; i++)

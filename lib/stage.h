@@ -103,6 +103,9 @@ void gh_stage_watermark(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t fir
 void gh_stage_on_watermark(gh_stage_t *st, void (*fn)(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t first_ms),
                            int require_all);      /* for state built after the stage */
 const char *gh_stage_id(const gh_stage_t *st);       /* "classify-0" */
+/* Sends an alert on output `which`, to the worker that owns its key (so one
+ * key's alerts are grouped in one ghost-alert process). */
+void gh_stage_emit_alert(gh_stage_t *st, int which, const gh_alert_t *a);
 /* Counts an item dropped by the stage (reason is a short static string). */
 void gh_stage_drop(gh_stage_t *st, const char *reason, uint64_t n);
 /* The stage's metrics registry, for stage-specific series (never NULL after

@@ -11,7 +11,7 @@
 #define S_TAIL 0.1         /* share of the statistic's values above the tail threshold */
 #define S_BETA_MIN 0.05    /* floor on the tail's mean excess (log1p units) */
 #define S_L_HALF 5.0       /* surprise (-ln p) scored 0.5 */
-#define S_CHG_LEN 64       /* recent values tested against the window's distribution */
+#define S_CHG_LEN 32       /* recent values tested against the window's distribution */
 #define S_CHG_BINS 8       /* quantile bins of that test */
 
 /* Streaming tail model of one statistic: u tracks its 1 - S_TAIL quantile,
@@ -36,6 +36,7 @@ struct gh_detector {
     /* surprise statistic */
     double zs[S_SHORT_MAX];
     s_tail_t tail;         /* of the surprise statistic */
+    s_tail_t thr_tail;     /* the same, learnt outside bursts only (threshold) */
     /* distribution change: recent values against the window's quantiles */
     s_tail_t chg_tail;
     /* burst */
@@ -295,6 +296,11 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     double score = 0;
     if (warm && s->tail.n > 0) score = s_tail_score(&s->tail, a);
     s_tail_update(&s->tail, a, c->window);
+    /* the threshold's own copy of the tail learns only outside bursts: a
+     * long burst or a slow ramp must not teach it to expect them (the
+     * threshold handed to the forecaster would chase the ramp it is meant
+     * to warn about) */
+    if (!s->in_burst) s_tail_update(&s->thr_tail, a, c->window);
 
     /* distribution change (level, spread, density of spikes) */
     double ca = s_chg_stat(s, x - seas, have);
@@ -304,7 +310,7 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     }
 
     /* the value that alone would reach fire_score */
-    double af = s_tail_inverse(&s->tail, c->fire_score);
+    double af = s_tail_inverse(&s->thr_tail, c->fire_score);
     double rf = af * k - prev_sum;
     double zf = rf <= 0 ? 0 : rf > 700 ? INFINITY : expm1(rf);
     out->threshold = isfinite(zf) ? base + zf * scale : INFINITY;

@@ -26,6 +26,13 @@
  * peaks-over-threshold model), and the score is a monotone map of -ln p onto
  * [0,1) (0.5 at 5 nats, 0.95 at ~10.4).  Scores are 0 during warm-up.
  *
+ * Change.  A second statistic for a change of distribution (level, spread,
+ * density of spikes): a G test of the last 32 values against 8 quantile bins
+ * of the older part of the window, log1p(G) calibrated by its own tail model
+ * like the surprise; reported as `change`, not used by the burst machine.
+ * The threshold is computed from a copy of the surprise's tail model that
+ * learns only outside bursts, so a long burst does not raise it.
+ *
  * Bursts (upward only: a burst is "more than usual").  A burst starts when the
  * score reaches `fire_score`, the value is above the baseline and at least
  * `min_count`; it is updated when the value grows by `update_ratio` over the

@@ -31,12 +31,7 @@ static const gh_opt_t s_opts[] = {
     { NULL, 0, NULL, NULL, NULL },
 };
 
-static void on_alert(void *ctx, const gh_alert_t *a) {
-    gh_out_t *out = gh_stage_out(ctx, 0);
-    unsigned shard = gh_shard(gh_hash(a->key.p, a->key.n, 0), gh_out_n(out));
-    gh_enc_alert(gh_out_enc(out, shard), a);
-    gh_out_commit(out, shard);
-}
+static void on_alert(void *ctx, const gh_alert_t *a) { gh_stage_emit_alert(ctx, 0, a); }
 
 static void on_rate(void *ctx, const gh_rate_t *r) {
     gh_out_t *out = gh_stage_out(ctx, 1);

@@ -227,6 +227,7 @@ size_t gh_classes_count(const gh_classes_t *c) { return c ? c->n : 0; }
 
 #define S_MAX_TOK 64          /* templates with more tokens are matched per record */
 #define S_CACHE_MAX 32768     /* entries; past this the cache starts over */
+#define S_CLEAN 16384         /* memo of variable values known to match no rule */
 
 enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
 
@@ -247,13 +248,24 @@ struct gh_clscache {
     s_entry_t *tab;
     size_t cap, count;
     uint64_t full, cached;
-    char scratch[4096];       /* the variable tokens of one record */
+    int has_start;            /* start[] is valid: a match must begin with one of these bytes */
+    uint8_t start[32];
+    uint64_t clean[S_CLEAN];  /* hashes of variable values that match no rule alone */
 };
 
 gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
     gh_clscache_t *cc = calloc(1, sizeof *cc);
     if (!cc) return NULL;
     cc->c = c;
+    /* PCRE2's start-byte bitmap: a value with none of these bytes cannot hold
+     * the start of a match (only when no match can be empty) */
+    const uint8_t *bm = NULL;
+    uint32_t minlen = 0;
+    if (c->re && pcre2_pattern_info(c->re, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm &&
+        pcre2_pattern_info(c->re, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen > 0) {
+        memcpy(cc->start, bm, sizeof cc->start);
+        cc->has_start = 1;
+    }
     cc->cap = 1024;
     cc->tab = calloc(cc->cap, sizeof *cc->tab);
     if (!cc->tab) {
@@ -343,6 +355,24 @@ static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t 
     en->ntok = (uint16_t)ntok;
 }
 
+/* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
+ * function of the bytes; the memo only saves repeated scans. */
+static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
+    if (!n) return 0;
+    if (cc->has_start) {
+        size_t i = 0;
+        while (i < n && !(cc->start[(uint8_t)v[i] >> 3] & (1u << ((uint8_t)v[i] & 7)))) i++;
+        if (i == n) return 0;
+    }
+    uint64_t h = gh_hash(v, n, 0x636c6173u) | 1;
+    uint64_t *slot = &cc->clean[h % S_CLEAN];
+    if (*slot == h) return 0;
+    int rc = pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL);
+    if (rc > 0) return 1;
+    *slot = h;
+    return 0;
+}
+
 const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
                               size_t n) {
     if (!cc->c->re) return NULL;
@@ -398,22 +428,11 @@ const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tp
         return cls;
     }
     /* stable: the class is in the constant text unless a variable says more */
-    size_t o = 0;
-    for (size_t k = 0; k < nv; k++) {
-        size_t len = ve[k] - vs[k];
-        if (o + len + 1 > sizeof cc->scratch) {
+    for (size_t k = 0; k < nv; k++)
+        if (s_value_hits(cc, msg + vs[k], ve[k] - vs[k])) {
             cc->full++;
             return gh_classes_match(cc->c, msg, n);
         }
-        if (o) cc->scratch[o++] = ' ';
-        memcpy(cc->scratch + o, msg + vs[k], len);
-        o += len;
-    }
-    size_t s, e;
-    if (o && s_match(cc->c, cc->scratch, o, &s, &e)) {
-        cc->full++;
-        return gh_classes_match(cc->c, msg, n);
-    }
     cc->cached++;
     return en->cls;
 }

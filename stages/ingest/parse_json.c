@@ -31,6 +31,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* jansson builds a DOM with one malloc per node and string; a line's tree
+ * lives only inside gh_ps_json().  So while a line is parsed, jansson
+ * allocates from a per-thread bump arena that is reset for the next line
+ * (free is a no-op inside it); outside a parse, and past the arena's end, it
+ * is plain malloc/free.  The allocator is process-wide (json_set_alloc_funcs):
+ * other jansson users in the process keep working, their blocks are never in
+ * the arena. */
+#define S_ARENA_SIZE (128u << 10)
+static _Thread_local struct {
+    size_t used;
+    int active;
+    _Alignas(16) unsigned char mem[S_ARENA_SIZE];
+} s_arena;
+
+static void *s_json_malloc(size_t n) {
+    if (s_arena.active) {
+        size_t a = (n + 15) & ~(size_t)15;
+        if (a >= n && a <= S_ARENA_SIZE - s_arena.used) {
+            void *p = s_arena.mem + s_arena.used;
+            s_arena.used += a;
+            return p;
+        }
+    }
+    return malloc(n);
+}
+
+static void s_json_free(void *p) {
+    unsigned char *c = p;
+    if (c >= s_arena.mem && c < s_arena.mem + S_ARENA_SIZE) return; /* reclaimed when the line is done */
+    free(p);
+}
+
+static void s_arena_begin(void) {
+    static int set;
+    if (!set) { /* first use in the process */
+        json_set_alloc_funcs(s_json_malloc, s_json_free);
+        set = 1;
+    }
+    s_arena.used = 0;
+    s_arena.active = 1;
+}
+
+static void s_arena_end(void) {
+    s_arena.active = 0;
+    s_arena.used = 0;
+}
+
 /* Append the leaves of v under the key path in p->scratch[0..kn). */
 static void s_flatten(gh_parser_t *p, json_t *v, size_t kn, int depth) {
     char num[64];
@@ -78,7 +125,7 @@ static void s_flatten(gh_parser_t *p, json_t *v, size_t kn, int depth) {
     case JSON_ARRAY: {
         char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (s) gh_ps_add(p, p->scratch, kn, s, strlen(s), 0);
-        free(s);
+        s_json_free(s);
         return;
     }
     }
@@ -97,12 +144,14 @@ int gh_ps_json(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
     while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
     if (i >= n || line[i] != '{') return -1;
     json_error_t jerr;
+    s_arena_begin();
     json_t *root = json_loadb(line + i, n - i, JSON_ALLOW_NUL, &jerr);
-    if (!root) return -1;
-    if (!json_is_object(root)) { json_decref(root); return -1; }
-    if (gh_ps_scratch(p, 256) != 0) { json_decref(root); p->oom = 1; return -1; }
+    if (!root) { s_arena_end(); return -1; }
+    if (!json_is_object(root)) { json_decref(root); s_arena_end(); return -1; }
+    if (gh_ps_scratch(p, 256) != 0) { json_decref(root); s_arena_end(); p->oom = 1; return -1; }
     s_flatten(p, root, 0, 0);
     json_decref(root);
+    s_arena_end();
     if (p->oom) return -1;
 
     static const char *const tkeys[] = { "time", "timestamp", "ts", "@timestamp", "datetime", "date", "t",

@@ -6,7 +6,6 @@
  * Input: GH_T_RATE samples from ghost-anomaly, sharded by series key so each
  * series lives in one worker.  Output: GH_T_ALERT to ghost-alert.
  */
-#include "hash.h"
 #include "log.h"
 #include "predict/predict.h"
 #include "sig.h"
@@ -23,12 +22,7 @@ static const gh_opt_t s_opts[] = {
     { NULL, 0, NULL, NULL, NULL },
 };
 
-static void on_alert(void *ctx, const gh_alert_t *a) {
-    gh_out_t *out = gh_stage_out(ctx, 0);
-    unsigned shard = gh_shard(gh_hash(a->key.p, a->key.n, 0), gh_out_n(out));
-    gh_enc_alert(gh_out_enc(out, shard), a);
-    gh_out_commit(out, shard);
-}
+static void on_alert(void *ctx, const gh_alert_t *a) { gh_stage_emit_alert(ctx, 0, a); }
 
 static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     gh_predict_t *p = gh_stage_ctx(st);

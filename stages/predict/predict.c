@@ -12,6 +12,7 @@
 #define S_KEY_MAX 96
 #define S_TXT_MAX 1024
 #define S_HOST_MAX 64
+#define S_FIT_H 10
 
 typedef struct s_pseries {
     struct s_pseries *next;
@@ -24,6 +25,8 @@ typedef struct s_pseries {
     uint64_t seq;             /* feed order, for eviction */
     int up_run;               /* consecutive positive-trend samples */
     int firing, miss;
+    int over;                 /* the fitted level reached the threshold: the
+                                 series is bursting, not trending towards it */
     int64_t fire_t, crosses_at;
 } s_pseries_t;
 
@@ -122,7 +125,11 @@ static s_pseries_t *s_get(gh_predict_t *p, const gh_rate_t *r)
     gh_holt_cfg_t hc;
     gh_holt_defaults(&hc);
     uint32_t w = r->width_s ? r->width_s : 60;
+    /* parameters are chosen by their error S_FIT_H buckets ahead at most: a
+     * trend must win the selection within minutes of starting, and errors at
+     * the full horizon only exist a whole horizon after the forecast */
     hc.fit_h = (int)(p->cfg.horizon_s / w);
+    if (hc.fit_h > S_FIT_H) hc.fit_h = S_FIT_H;
     if (hc.fit_h < 1) hc.fit_h = 1;
     hc.period = p->cfg.seasonal && w <= 43200 ? (int)(86400 / w) : 0;
     s->holt = gh_holt_new(&hc);
@@ -200,8 +207,15 @@ int gh_predict_add(gh_predict_t *p, const gh_rate_t *r)
     if (hsteps < 1) hsteps = 1;
     double thr = r->threshold;
 
-    if (thr > 0 && (r->count >= thr || level >= thr)) {
-        /* already there: that is the burst detector's business */
+    /* a series whose fitted level has reached the threshold is bursting:
+     * that is the burst detector's business, and no forecast is made until
+     * the level is back under half the threshold (hysteresis, so a series
+     * hovering at its threshold does not flap between forecast and resolve).
+     * A count over the threshold with no forecast out is a burst; with one
+     * out it is noise on the rising series, not a reason to withdraw it. */
+    if (thr > 0 && (level >= thr || (r->count >= thr && !s->firing))) s->over = 1;
+    else if (s->over && level < 0.5 * thr && r->count < 0.5 * thr) s->over = 0;
+    if (s->over) {
         if (s->firing) {
             s_alert(p, s, "resolved", r, hsteps, s->crosses_at);
             s->firing = 0;

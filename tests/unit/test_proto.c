@@ -257,7 +257,72 @@ static void test_names(void) {
     CHECK_STR(gh_format_name(GH_FMT_ACCESS), "access");
 }
 
+/* A record whose raw equals its msg travels with raw = nil and comes back
+ * with raw = msg; the inline packer's integer and string widths round trip. */
+static void test_record_thin_and_widths(void) {
+    gh_enc_t e;
+    gh_batch_t b;
+    gh_enc_init(&e);
+    gh_batch_init(&b);
+    static char big[70000], big2[70000];
+    memset(big, 'x', sizeof big);
+    memset(big2, 'x', sizeof big2);
+    const int64_t ts[] = { 0, 127, 128, 255, 256, 65535, 65536, 4294967295LL, 4294967296LL, INT64_MAX,
+                           -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN };
+    const size_t lens[] = { 0, 31, 32, 255, 256, 65535, 65536, 70000 };
+    size_t nts = sizeof ts / sizeof *ts, nl = sizeof lens / sizeof *lens;
+    gh_enc_begin(&e, GH_T_RECORD, "ingest-0", 1, 0);
+    for (size_t i = 0; i < nts; i++) {
+        gh_str_t m = gh_str(big, lens[i % nl]);
+        /* even items: raw is msg (same bytes, other pointer for i % 4 == 2); odd: a raw of its own */
+        gh_record_t r = { .ts_ms = ts[i], .host = gh_cstr("h"), .source = gh_cstr("s"), .msg = m,
+                          .raw = i % 2 ? gh_cstr("the raw") : i % 4 == 2 ? gh_str(big2, m.n) : m, .level = 6 };
+        gh_enc_record(&e, &r);
+    }
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, nts);
+    for (size_t i = 0; i < b.n && i < nts; i++) {
+        const gh_record_t *r = &b.u.rec[i];
+        CHECK_EQ(r->ts_ms, ts[i]);
+        CHECK_EQ(r->msg.n, lens[i % nl]);
+        if (i % 2) CHECK_MEM(r->raw.p, r->raw.n, "the raw", 7);
+        else CHECK_MEM(r->raw.p, r->raw.n, r->msg.p, r->msg.n);
+    }
+    /* the nil on the wire: a msg-only record is smaller than one with its raw */
+    gh_record_t a = { .ts_ms = 1, .host = gh_cstr("h"), .source = gh_cstr("s"), .msg = gh_cstr("same line"),
+                      .raw = gh_cstr("same line"), .level = 6 };
+    gh_enc_begin(&e, GH_T_RECORD, "ingest-0", 2, 0);
+    gh_enc_record(&e, &a);
+    gh_enc_finish(&e);
+    size_t thin = e.sb.size;
+    a.raw = gh_cstr("other line");
+    gh_enc_begin(&e, GH_T_RECORD, "ingest-0", 3, 0);
+    gh_enc_record(&e, &a);
+    gh_enc_finish(&e);
+    CHECK(thin + 10 == e.sb.size); /* nil (1 byte) instead of "other line" (11) */
+    gh_cls_t c = { INT64_MIN, UINT64_MAX, GH_LVL_DEBUG, 7, gh_str(big, 300), gh_cstr(""), gh_str(big, 65536),
+                   gh_str(big, 40), UINT64_MAX - 1 };
+    gh_enc_begin(&e, GH_T_CLASSIFIED, "classify-0", 4, 0);
+    gh_enc_cls(&e, &c);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK_EQ(b.n, 1);
+    if (b.n == 1) {
+        CHECK_EQ(b.u.cls[0].ts_ms, INT64_MIN);
+        CHECK(b.u.cls[0].tpl_id == UINT64_MAX);
+        CHECK(b.u.cls[0].src == UINT64_MAX - 1);
+        CHECK_EQ(b.u.cls[0].keys, 7);
+        CHECK_EQ(b.u.cls[0].tpl.n, 65536);
+        CHECK_EQ(b.u.cls[0].cls.n, 300);
+        CHECK_EQ(b.u.cls[0].host.n, 0);
+    }
+    gh_batch_release(&b);
+    gh_enc_free(&e);
+}
+
 int main(void) {
+    test_record_thin_and_widths();
     test_raw_roundtrip();
     test_record_cls_rate_roundtrip();
     test_bad_frames();
