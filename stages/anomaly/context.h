@@ -1,0 +1,64 @@
+/* context.h -- contextual novelty of ONE regularly spaced series: how new is
+ * the sequence that led to this value, rather than the value itself.
+ *
+ * The algorithm is the Contextual Anomaly Detector (CAD, "contextOSE" in NAB)
+ * by Mikhail Smirnov (https://github.com/smirmik/CAD); this is a clean-room
+ * implementation from its description, with the value range learnt online
+ * instead of given in advance.
+ *
+ * Facts.  A value is quantised into 2^bits - 1 equal steps over the range
+ * seen so far and written as `bits` binary facts (bit position, bit value).
+ * The facts of one step, together with "neuron" facts naming the contexts
+ * that were active at that step, form the left side of the next step.
+ *
+ * Contexts.  A context is a pair (left fact set, right fact set): "after
+ * these facts, those facts followed".  Each step stores the whole transition
+ * (previous left side, current facts) as a zero-level context and, when that
+ * transition is new, the partial overlaps of known zero-level contexts with
+ * it as further contexts (left overlaps of at most `max_left` facts).  Left
+ * and right halves are shared between contexts (semi-contexts).
+ *
+ * Score.  Of the contexts whose left half fully matched the previous step
+ * ("selected"), the share whose right half fully matches the current facts
+ * is the familiarity a; the share of truly new contexts among the candidates
+ * of this step is the novelty b.  The score is (1 - a + b) / 2 in [0,1], and
+ * 0 when the contexts best predicting this step (highest share of right
+ * facts matched in the past) had predicted all of its facts.
+ *
+ * Memory.  Bounded: when `max_contexts` is reached (saturation) the memory
+ * restarts empty, keeping the learnt range; when a value leaves the range by
+ * more than the range itself, the range grows to include it and the memory
+ * restarts too (its facts would no longer mean the same values).
+ */
+#ifndef GH_CONTEXT_H
+#define GH_CONTEXT_H
+
+#include <stdint.h>
+
+typedef struct {
+    int bits;            /* facts per value: 2^bits - 1 quantisation steps (default 3) */
+    int max_left;        /* largest left half of a derived context (default 7) */
+    int max_active;      /* active contexts carried as neuron facts (default 15) */
+    int max_contexts;    /* memory bound before a restart (default 16384) */
+} gh_context_cfg_t;
+
+typedef struct gh_context gh_context_t;
+
+/* Fill cfg with the defaults above. */
+void gh_context_defaults(gh_context_cfg_t *cfg);
+
+/* A new detector (cfg NULL = defaults; zero or negative fields take the
+ * default).  Returns NULL when out of memory. */
+gh_context_t *gh_context_new(const gh_context_cfg_t *cfg);
+
+/* Destroy *c and set *c to NULL; NULL-safe. */
+void gh_context_destroy(gh_context_t **c);
+
+/* Feed the next value (non-finite = 0); returns its contextual score in
+ * [0,1].  When memory cannot grow the detector restarts; never fails. */
+double gh_context_step(gh_context_t *c, double x);
+
+/* Restarts so far (saturation or range growth). */
+uint64_t gh_context_restarts(const gh_context_t *c);
+
+#endif
