@@ -236,13 +236,14 @@ int gh_out_pending(const gh_out_t *o) {
     return 0;
 }
 
-int gh_out_eos(gh_out_t *o) {
+int gh_out_eos(gh_out_t *o, uint64_t nonce) {
     int rc = gh_out_flush(o);
     for (unsigned i = 0; i < o->n; i++) {
         gh_enc_t *e = &o->ports[i].enc;
-        gh_enc_begin(e, GH_T_EOS, o->self_id, ++o->seq, gh_wall_ns());
+        gh_enc_begin(e, GH_T_EOS, o->self_id, nonce, gh_wall_ns());
         gh_enc_finish(e);
         rc |= s_send(o, &o->ports[i], e->sb.data, e->sb.size);
+        gh_debug("end of stream sent to %s", o->ports[i].endpoint);
     }
     return rc;
 }

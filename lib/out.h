@@ -32,7 +32,9 @@ gh_enc_t *gh_out_enc(gh_out_t *o, unsigned shard); /* opens a batch when none is
 int gh_out_commit(gh_out_t *o, unsigned shard);    /* one item added; flushes a full batch */
 int gh_out_tick(gh_out_t *o);                      /* flushes batches older than the linger */
 int gh_out_flush(gh_out_t *o);
-int gh_out_eos(gh_out_t *o);
+/* Flushes, then sends one end-of-stream frame to every worker, each with
+ * `nonce` as its seq (lib/eosack.h). */
+int gh_out_eos(gh_out_t *o, uint64_t nonce);
 /* Raises the watermark of source src to ts_ms (never lowers it): every item
  * of src with event time <= ts_ms has been handed to this output; first_ms is
  * the source's first event time.  Batches

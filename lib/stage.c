@@ -15,6 +15,7 @@
  */
 #include "stage.h"
 #include "wm.h"
+#include "eosack.h"
 #include "clock.h"
 #include "hash.h"
 #include "log.h"
@@ -369,8 +370,11 @@ static int s_handle(gh_stage_t *st, gh_batch_t *b, zmq_msg_t *msg) {
                            zmq_msg_size(msg), gh_decode_strerror(rc), b->errstr);
         return 0;
     }
+    gh_debug("frame: %s from %.*s seq %llu, %zu items", gh_type_name(b->type), (int)b->src.n, b->src.p,
+             (unsigned long long)b->seq, b->n);
     if (b->type == GH_T_EOS) {
         gh_metric_add(st->m.eos, 1);
+        gh_eos_ack(st->redis, b->src, b->seq);
         gh_wmtab_end(st->wmt, b->src.p, b->src.n, on_wm_advance, st);
         return s_note_eos(st, b->src);
     }
@@ -455,8 +459,15 @@ int gh_stage_run(gh_stage_t *st) {
     gh_batch_release(&b);
     zmq_msg_close(&msg);
     if (st->ops.on_drain) st->ops.on_drain(st);
+    /* end of stream, then hold the sockets open until every worker has it */
+    uint64_t nonce = gh_eos_nonce();
+    unsigned ports = 0;
     for (int i = 0; i < 2; i++)
-        if (st->out[i] && gh_out_eos(st->out[i]) < 0) rc = -1;
+        if (st->out[i]) {
+            if (gh_out_eos(st->out[i], nonce) < 0) rc = -1;
+            ports += gh_out_n(st->out[i]);
+        }
+    if (ports) gh_eos_wait(st->redis, st->id, nonce, ports, 30000);
     char drops[512] = "";
     size_t dl = 0;
     for (int i = 0; i < st->ndrops && dl < sizeof drops; i++)

@@ -25,9 +25,10 @@
  * 0 when the contexts best predicting this step (highest share of right
  * facts matched in the past) had predicted all of its facts.
  *
- * Memory.  Bounded: when `max_contexts` is reached (saturation) the memory
- * restarts empty, keeping the learnt range; when a value leaves the range by
- * more than the range itself, the range grows to include it and the memory
+ * Memory.  Bounded (a few hundred kB per series at the default): when
+ * `max_contexts` is reached (saturation) the memory restarts empty, keeping
+ * the learnt range -- which also lets it forget old regimes; when a value leaves the range by
+ * more than half the range, the range grows to include it and the memory
  * restarts too (its facts would no longer mean the same values).
  */
 #ifndef GH_CONTEXT_H
@@ -39,7 +40,7 @@ typedef struct {
     int bits;            /* facts per value: 2^bits - 1 quantisation steps (default 3) */
     int max_left;        /* largest left half of a derived context (default 7) */
     int max_active;      /* active contexts carried as neuron facts (default 15) */
-    int max_contexts;    /* memory bound before a restart (default 16384) */
+    int max_contexts;    /* memory bound before a restart (default 4096) */
 } gh_context_cfg_t;
 
 typedef struct gh_context gh_context_t;

@@ -33,6 +33,15 @@
  * The threshold is computed from a copy of the surprise's tail model that
  * learns only outside bursts, so a long burst does not raise it.
  *
+ * Context.  A third score, the contextual novelty of the sequence that led
+ * to this value (context.h, Smirnov's Contextual Anomaly Detector), in
+ * [0,1] as `context`.  It ranks sequence anomalies in gauges (a daily peak
+ * that comes at the wrong time, a pattern that stops repeating) but on
+ * count series it is noise, so like `change` it is reported, not used by
+ * the burst machine.  It costs about 0.3 MB per series, so it runs only when
+ * cfg.context is set: ghost-nab (the NAB scorer) sets it, ghost-anomaly,
+ * whose alerts never read it, does not.
+ *
  * Bursts (upward only: a burst is "more than usual").  A burst starts when the
  * score reaches `fire_score`, the value is above the baseline and at least
  * `min_count`; it is updated when the value grows by `update_ratio` over the
@@ -56,6 +65,7 @@ typedef struct {
     double end_score;    /* a burst ends after end_quiet steps below this (default 0.5) */
     int end_quiet;       /* (default 3) */
     double min_count;    /* a burst needs a value at least this (default 0 = any) */
+    int context;         /* also compute `context` (context.h); default 0 */
     double update_ratio; /* update when the value reaches peak x this (default 2) */
 } gh_detector_cfg_t;
 
@@ -69,6 +79,7 @@ typedef enum {
 typedef struct {
     double score;        /* [0,1], 0 during warm-up */
     double change;       /* [0,1]: how unusual the recent distribution is (see above) */
+    double context;      /* [0,1]: how new the sequence leading here is (context.h) */
     double z;            /* signed robust z of this value */
     double baseline;     /* expected value for this step */
     double scale;        /* robust spread around it */

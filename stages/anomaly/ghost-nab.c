@@ -12,9 +12,10 @@
  * The only thing taken from the data is its spacing: the seasonal period
  * handed to the detector is one day in steps (86400 / spacing), exactly what
  * ghost-anomaly passes for its buckets.  The NAB score of a row is the
- * detector's score on the row where a burst (upward: the detector flags rises only; NAB
- * labels drops too) starts or grows, and a tenth of it elsewhere: a detector
- * that keeps alarming through one incident is one alert, not twenty.
+ * detector's combined score (surprise, distribution change, contextual
+ * novelty; see nabscore.h) on a row where it is a new maximum of the recent
+ * past, and a tenth of it elsewhere: a detector that keeps alarming through
+ * one incident is one alert, not twenty.
  */
 #include "anomaly/detector.h"
 #include "anomaly/nabscore.h"

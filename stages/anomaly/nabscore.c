@@ -15,6 +15,7 @@ int gh_nab_score_series(const double *v, size_t n, int period, double *out)
     gh_detector_cfg_t cfg;
     gh_detector_defaults(&cfg);
     cfg.period = period;
+    cfg.context = 1; /* the contextual score is part of what NAB ranks (detector.h) */
     gh_detector_t *d = gh_detector_new(&cfg);
     if (!d) return -1;
     size_t r = (size_t)cfg.window;
@@ -25,6 +26,7 @@ int gh_nab_score_series(const double *v, size_t n, int period, double *out)
         gh_detector_step(d, v[i], &o);
         double ch = S_CHG_WEIGHT * o.change;
         double sc = ch > o.score ? ch : o.score;
+        if (o.context > sc) sc = o.context;
         double mx = 0;
         for (size_t j = 0; j < r; j++) if (hist[j] > mx) mx = hist[j];
         out[i] = sc > mx ? sc : 0.1 * sc;

@@ -3,8 +3,9 @@
  *
  * NAB counts every flagged row outside a labelled window as a false positive
  * but only the first one inside a window as a hit, so an incident should be
- * reported once.  A row's score is the larger of the detector's score and 0.8 x
- * its distribution-change score; the row whose score is a new maximum of the recent past (the
+ * reported once.  A row's score is the largest of the detector's score, 0.8 x
+ * its distribution-change score and its contextual novelty (all three from the
+ * one detector, gh_det_out_t); the row whose score is a new maximum of the recent past (the
  * detector's window) keeps its score, other rows report a tenth of theirs.
  * This mirrors the stage's own behaviour (one alert per burst, updates only
  * when it grows) while staying a ranking the NAB threshold sweep can use.

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "opt.h"
 #include "redis.h"
+#include "eosack.h"
 #include "tail/dedup.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -89,6 +90,7 @@ int main(int argc, char **argv) {
         }
         batches++;
         if (b.type == GH_T_EOS) {
+            gh_eos_ack(r, b.src, b.seq); /* the sender waits for this before it closes */
             eos++;
             gh_info("end of stream from %.*s (%ld of %ld)", (int)b.src.n, b.src.p, eos, s_cfg.eos);
         } else if (b.type == GH_T_RAW) {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "opt.h"
 #include "redis.h"
+#include "eosack.h"
 #include "tail/dedup.h"
 #include "tail/tail.h"
 #include "tail/tail_fs.h"
@@ -123,6 +124,8 @@ int main(int argc, char **argv) {
     }
     if (gh_tail_checkpoint(t) < 0 && failed) gh_warn("stopping after a send failure");
     if (gh_tail_out_eos(out) < 0) failed = 1;
+    /* hold the sockets open until every ingest worker has the end of stream */
+    else gh_eos_wait(redis, s_cfg.id, gh_tail_out_eos_nonce(out), gh_tail_out_count(out), (int)s_cfg.close_wait_ms);
     const gh_tail_stats_t *st = gh_tail_stats(t);
     gh_info("exit: lines=%" PRIu64 " bytes=%" PRIu64 " truncated=%" PRIu64 " rotations=%" PRIu64 " files=%" PRIu64,
             st->lines, st->bytes, st->truncated, st->rotations, st->files);

@@ -1,5 +1,6 @@
 /* tail_out.c -- batching and sharded PUSH sockets of ghost-tail, see tail_out.h. */
 #include "tail/tail_out.h"
+#include "eosack.h"
 #include "clock.h"
 #include "curve.h"
 #include "gh_proto.h"
@@ -23,7 +24,7 @@ struct gh_tail_out {
     s_peer_t *peers;
     unsigned n;
     long batch_size, linger_ms;
-    uint64_t seq;
+    uint64_t seq, eos_nonce;
 };
 
 gh_tail_out_t *gh_tail_out_new(const char *endpoints, const char *src, long batch_size, long linger_ms, long hwm) {
@@ -150,11 +151,14 @@ int gh_tail_out_flush(gh_tail_out_t *o) {
     return rc;
 }
 
+uint64_t gh_tail_out_eos_nonce(const gh_tail_out_t *o) { return o->eos_nonce; }
+
 int gh_tail_out_eos(gh_tail_out_t *o) {
     int rc = gh_tail_out_flush(o);
+    o->eos_nonce = gh_eos_nonce();
     for (unsigned i = 0; i < o->n; i++) {
         s_peer_t *p = &o->peers[i];
-        gh_enc_begin(&p->enc, GH_T_EOS, o->src, o->seq++, gh_wall_ns());
+        gh_enc_begin(&p->enc, GH_T_EOS, o->src, o->eos_nonce, gh_wall_ns());
         if (s_flush_peer(p) < 0) rc = -1;
     }
     return rc;

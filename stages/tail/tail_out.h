@@ -43,6 +43,8 @@ int gh_tail_out_flush(gh_tail_out_t *o);
 
 /* Flushes, then sends one GH_T_EOS batch to every endpoint.  Returns 0 or -1. */
 int gh_tail_out_eos(gh_tail_out_t *o);
+/* The nonce the last end of stream carried (lib/eosack.h). */
+uint64_t gh_tail_out_eos_nonce(const gh_tail_out_t *o);
 
 /* Number of endpoints. */
 unsigned gh_tail_out_count(const gh_tail_out_t *o);

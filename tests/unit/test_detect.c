@@ -47,6 +47,7 @@ static s_ev_t s_run(const double *v, int n, double min_count)
         gh_det_out_t o;
         gh_detector_step(d, v[i], &o);
         CHECK(o.score >= 0 && o.score <= 1);
+        CHECK(o.context >= 0 && o.context <= 1);
         e.start += o.event == GH_DET_START;
         e.update += o.event == GH_DET_UPDATE;
         e.end += o.event == GH_DET_END;
