@@ -1,5 +1,8 @@
 /* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
- * few (files), so they sit in an array searched linearly. */
+ * few (files), so they sit in an array searched linearly.  Held items come
+ * from size-class free lists (64-byte steps up to 4 KiB, carved from 64 KiB
+ * slabs), so holding and releasing an item allocates nothing once the
+ * lists are warm; larger items use malloc. */
 #include "reorder.h"
 #include "hash.h"
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 typedef struct {
     gh_cls_t c;          /* strings point into data[] */
     uint64_t tie;        /* hash of the raw line: a total, deterministic order */
+    size_t size;         /* bytes of data[] */
     char data[];
 } s_item_t;
 
@@ -19,11 +23,57 @@ typedef struct {
     size_t n, cap;
 } s_src_t;
 
+#define S_STEP 64                 /* size classes: 64, 128, ... S_MAX_SMALL bytes */
+#define S_MAX_SMALL 4096
+#define S_NCLASS (S_MAX_SMALL / S_STEP)
+#define S_SLAB (64u << 10)
+
+typedef struct s_free { struct s_free *next; } s_free_t;
+typedef struct s_slab { struct s_slab *next; } s_slab_t;
+
 struct gh_reorder {
     s_src_t *srcs;
     size_t nsrc, capsrc, held, max_items;
     uint64_t forced;
+    s_free_t *free_list[S_NCLASS];
+    s_slab_t *slabs;          /* every slab, for destroy */
+    char *bump, *bump_end;    /* the unused rest of the newest slab */
 };
+
+/* An item of n bytes (header included): a free-list block, a piece of a
+ * slab, or malloc for large ones.  NULL when out of memory. */
+static s_item_t *s_item_alloc(gh_reorder_t *r, size_t n) {
+    if (n > S_MAX_SMALL) return malloc(n);
+    size_t k = (n - 1) / S_STEP, sz = (k + 1) * S_STEP;
+    if (r->free_list[k]) {
+        s_free_t *f = r->free_list[k];
+        r->free_list[k] = f->next;
+        return (s_item_t *)f;
+    }
+    if ((size_t)(r->bump_end - r->bump) < sz) {
+        s_slab_t *sl = malloc(S_SLAB);
+        if (!sl) return NULL;
+        sl->next = r->slabs;
+        r->slabs = sl;
+        r->bump = (char *)sl + S_STEP; /* the slab's link sits in its first step */
+        r->bump_end = (char *)sl + S_SLAB;
+    }
+    s_item_t *it = (s_item_t *)r->bump;
+    r->bump += sz;
+    return it;
+}
+
+static void s_item_free(gh_reorder_t *r, s_item_t *it) {
+    if (!it) return;
+    size_t n = sizeof *it + it->size;
+    if (n > S_MAX_SMALL) {
+        free(it);
+        return;
+    }
+    s_free_t *f = (s_free_t *)it;
+    f->next = r->free_list[(n - 1) / S_STEP];
+    r->free_list[(n - 1) / S_STEP] = f;
+}
 
 gh_reorder_t *gh_reorder_new(size_t max_items) {
     gh_reorder_t *r = calloc(1, sizeof *r);
@@ -35,8 +85,13 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
     gh_reorder_t *r = *rp;
     if (!r) return;
     for (size_t i = 0; i < r->nsrc; i++) {
-        for (size_t k = 0; k < r->srcs[i].n; k++) free(r->srcs[i].heap[k]);
+        for (size_t k = 0; k < r->srcs[i].n; k++) s_item_free(r, r->srcs[i].heap[k]);
         free(r->srcs[i].heap);
+    }
+    while (r->slabs) {
+        s_slab_t *next = r->slabs->next;
+        free(r->slabs);
+        r->slabs = next;
     }
     free(r->srcs);
     free(r);
@@ -119,7 +174,7 @@ static void s_enforce(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
         big->has_wm = 1;
         r->forced++;
         fn(ud, &it->c);
-        free(it);
+        s_item_free(r, it);
     }
 }
 
@@ -129,7 +184,9 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
         fn(ud, c);
         return 0;
     }
-    s_item_t *it = s ? malloc(sizeof *it + c->cls.n + c->host.n + c->tpl.n + c->raw.n) : NULL;
+    size_t dn = (size_t)c->cls.n + c->host.n + c->tpl.n + c->raw.n;
+    s_item_t *it = s ? s_item_alloc(r, sizeof *it + dn) : NULL;
+    if (it) it->size = dn;
     if (s && s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
         s_item_t **nh = realloc(s->heap, cap * sizeof *nh);
@@ -139,7 +196,7 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
         }
     }
     if (!it || s->n == s->cap) {
-        free(it);
+        s_item_free(r, it);
         fn(ud, c);
         return -1;
     }
@@ -165,7 +222,7 @@ void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn
     while (s->n && s->heap[0]->c.ts_ms <= s->wm) {
         s_item_t *it = s_pop(r, s);
         fn(ud, &it->c);
-        free(it);
+        s_item_free(r, it);
     }
 }
 
@@ -174,6 +231,6 @@ void gh_reorder_release_all(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
         while (r->srcs[i].n) {
             s_item_t *it = s_pop(r, &r->srcs[i]);
             fn(ud, &it->c);
-            free(it);
+            s_item_free(r, it);
         }
 }
