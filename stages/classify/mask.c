@@ -64,9 +64,14 @@ size_t gh_mask_token(const char *t, size_t n, char *out) {
 
 /* Units that follow a number and belong to it. */
 static int s_is_unit(const char *s, size_t n) {
-    static const char *const units[] = { "B", "KB", "MB", "GB", "TB", "kB", "KiB", "MiB", "GiB", "ms", "us", "ns", NULL };
-    for (int k = 0; units[k]; k++)
-        if (strlen(units[k]) == n && !memcmp(units[k], s, n)) return 1;
+    /* lengths beside the words: this runs for every token */
+    static const struct { const char *w; size_t n; } units[] = {
+        { "B", 1 }, { "KB", 2 }, { "MB", 2 }, { "GB", 2 }, { "TB", 2 }, { "kB", 2 }, { "ms", 2 },
+        { "us", 2 }, { "ns", 2 }, { "KiB", 3 }, { "MiB", 3 }, { "GiB", 3 },
+    };
+    if (n == 0 || n > 3) return 0;
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++)
+        if (units[k].n == n && !memcmp(units[k].w, s, n)) return 1;
     return 0;
 }
 
