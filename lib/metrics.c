@@ -585,7 +585,7 @@ int gh_prom_validate(const char *text, char *err, size_t errlen) {
                 if (strcmp(t, "counter") && strcmp(t, "gauge") && strcmp(t, "histogram") && strcmp(t, "summary") &&
                     strcmp(t, "untyped"))
                     return s_fail(err, errlen, lineno, "unknown TYPE");
-                snprintf(type, sizeof type, "%s", t);
+                snprintf(type, sizeof type, "%.31s", t); /* one of the five names above */
             }
             continue;
         }

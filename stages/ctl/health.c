@@ -208,7 +208,7 @@ static void *s_probe_one(void *arg) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK || code != 200 || !b.p) {
-        snprintf(p->scrape_err, sizeof p->scrape_err, "%s", rc != CURLE_OK ? (*cerr ? cerr : curl_easy_strerror(rc))
+        snprintf(p->scrape_err, sizeof p->scrape_err, "%.120s", rc != CURLE_OK ? (*cerr ? cerr : curl_easy_strerror(rc))
                                                                          : "bad HTTP status");
         free(b.p);
         return NULL;
