@@ -70,6 +70,8 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     /* per source, the event times in this batch: the watermark sent on */
     struct { uint64_t src; int64_t ts, lo; } wm[16];
     int nwm = 0;
+    gh_str_t last = { NULL, 0 }; /* a batch holds runs of one file: hash its name once per run */
+    uint64_t src = 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_raw_t *r = &b->u.raw[i];
         if (c->dedup && r->file_id && !gh_dedup_accept(c->dedup, r->file_id, r->offset)) {
@@ -84,7 +86,10 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
         gh_enc_record(gh_out_enc(out, shard), &rec);
         gh_out_commit(out, shard);
         if (rec.ts_ms == now) continue; /* no time of its own (receive time): says nothing of the source */
-        uint64_t src = gh_hash(rec.source.p, rec.source.n, 0);
+        if (rec.source.n != last.n || (rec.source.p != last.p && memcmp(rec.source.p, last.p, last.n))) {
+            last = rec.source;
+            src = gh_hash(rec.source.p, rec.source.n, 0);
+        }
         int k = 0;
         while (k < nwm && wm[k].src != src) k++;
         if (k == nwm) {
