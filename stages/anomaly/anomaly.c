@@ -11,6 +11,7 @@
 #include "hash.h"
 
 #define S_KEY_MAX 96
+#define S_CACHE 1024   /* series lookups by binary identity, direct-mapped */
 #define S_TXT_MAX 1024     /* template text / class kept per series */
 #define S_LINE_MAX 512     /* example line bytes kept */
 #define S_HOST_MAX 64
@@ -86,6 +87,10 @@ struct gh_anomaly {
     gh_anomaly_stats_t st;
     uint64_t *seen;                 /* open-addressing set of template ids (+1) */
     size_t seen_cap, seen_n;
+    struct {                        /* (kind, id, source) -> series, so the hot */
+        uint64_t bh;                /* path builds no key string (s_lookup) */
+        s_series_t *s;
+    } cache[S_CACHE];
 };
 
 void gh_anomaly_defaults(gh_anomaly_cfg_t *c)
@@ -350,6 +355,8 @@ static void s_unlink(gh_anomaly_t *a, s_series_t *s)
     if (*pp) *pp = s->next;
     a->st.series--;
     a->st.evicted++;
+    for (size_t i = 0; i < S_CACHE; i++)
+        if (a->cache[i].s == s) a->cache[i].s = NULL;
     s_series_free(s);
 }
 
@@ -603,10 +610,12 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
     return 0;
 }
 
-static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key, const s_source_t *o)
+static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const s_source_t *o)
 {
     int known = s_seen_test_add(a, c->tpl_id);
     if (known != 0) return;
+    char key[S_KEY_MAX];
+    snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
     /* warm-up is per source: a file that starts later is learnt silently too */
     if (c->ts_ms - o->first_ts < (int64_t)a->cfg.warmup_s * 1000) return;
     /* a failure class (oom, crash, ...) is warning-or-worse whatever level the
@@ -635,16 +644,6 @@ static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const char *key, 
     s_emit(a, &al);
 }
 
-/* Count c in the series `key`; folds the result into *rc / *late. */
-static void s_add_to(gh_anomaly_t *a, const char *key, const gh_cls_t *c, const s_source_t *o, int64_t idx,
-                     int *rc, int *late)
-{
-    s_series_t *s = s_get(a, key, c, o);
-    int r = s ? s_count(a, s, c, idx) : -1;
-    if (r < 0) *rc = -1;
-    else if (r > 0) *late = 1;
-}
-
 /* Series key: the kind's name, and the source when there is one (one series
  * per key and source; see anomaly.h, Time). */
 static void s_key(char *key, size_t cap, const gh_cls_t *c, const char *fmt, const char *name, int n)
@@ -655,30 +654,58 @@ static void s_key(char *key, size_t cap, const gh_cls_t *c, const char *fmt, con
     else snprintf(key, cap, "%s", base);
 }
 
+/* The series of (kind, id, c's source), where id is the template id, the
+ * level, or a hash of the class name: looked up in a small direct-mapped
+ * cache by the hash of those three numbers, and only on a miss by its key
+ * string (built from fmt and name, as s_key does; name NULL = id in decimal). */
+static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const gh_cls_t *c,
+                            const s_source_t *o, const char *fmt, const char *name, int n)
+{
+    const uint64_t k[3] = { kind, id, c->src };
+    uint64_t bh = gh_hash(k, sizeof k, 0x5e);
+    if (!bh) bh = 1;
+    size_t slot = bh & (S_CACHE - 1);
+    if (a->cache[slot].s && a->cache[slot].bh == bh) return a->cache[slot].s;
+    char key[S_KEY_MAX], num[24];
+    if (!name) {   /* a template: its id in decimal */
+        n = snprintf(num, sizeof num, "%" PRIu64, id);
+        name = num;
+    }
+    s_key(key, sizeof key, c, fmt, name, n);
+    s_series_t *s = s_get(a, key, c, o);
+    if (s) {
+        a->cache[slot].bh = bh;
+        a->cache[slot].s = s;
+    }
+    return s;
+}
+
+/* Count c in series s; folds the result into *rc / *late. */
+static void s_add_to(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx, int *rc, int *late)
+{
+    int r = s ? s_count(a, s, c, idx) : -1;
+    if (r < 0) *rc = -1;
+    else if (r > 0) *late = 1;
+}
+
 int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
 {
-    char key[S_KEY_MAX], id[24];
     s_progress(a, c->src, c->ts_ms);
     const s_source_t *o = s_source(a, c->src, c->ts_ms);
-    if (c->keys & GH_KEY_TEMPLATE) {
-        snprintf(key, sizeof key, "tpl:%" PRIu64, c->tpl_id);
-        s_new_template(a, c, key, o);
-    }
+    if (c->keys & GH_KEY_TEMPLATE) s_new_template(a, c, o);
     int64_t idx = s_idx(a, c->ts_ms);
     int rc = 0, late = 0;
-    if (c->keys & GH_KEY_TEMPLATE) {
-        snprintf(id, sizeof id, "%" PRIu64, c->tpl_id);
-        s_key(key, sizeof key, c, "tpl:%.*s", id, (int)strlen(id));
-        s_add_to(a, key, c, o, idx, &rc, &late);
-    }
+    if (c->keys & GH_KEY_TEMPLATE)
+        s_add_to(a, s_lookup(a, 1, c->tpl_id, c, o, "tpl:%.*s", NULL, 0), c, idx, &rc, &late);
     if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
-        s_key(key, sizeof key, c, "class:%.*s", c->cls.p, (int)(c->cls.n < 64 ? c->cls.n : 64));
-        s_add_to(a, key, c, o, idx, &rc, &late);
+        int n = (int)(c->cls.n < 64 ? c->cls.n : 64);
+        s_add_to(a, s_lookup(a, 2, gh_hash(c->cls.p, (size_t)n, 0), c, o, "class:%.*s", c->cls.p, n), c, idx,
+                 &rc, &late);
     }
     if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
         const char *ln = gh_level_name(c->level);
-        s_key(key, sizeof key, c, "level:%.*s", ln, (int)strlen(ln));
-        s_add_to(a, key, c, o, idx, &rc, &late);
+        s_add_to(a, s_lookup(a, 3, (uint64_t)c->level, c, o, "level:%.*s", ln, (int)strlen(ln)), c, idx, &rc,
+                 &late);
     }
     if (rc < 0) return -1;
     if (late) {

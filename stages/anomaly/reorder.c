@@ -1,5 +1,7 @@
 /* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
- * few (files), so they sit in an array searched linearly.  Held items come
+ * few (files), so they sit in an array searched linearly.  Heap entries carry
+ * their sort key inline (event time, template id, tie), so sifting compares
+ * within the heap array and touches an item only to release it.  Held items come
  * from size-class free lists (64-byte steps up to 4 KiB, carved from 64 KiB
  * slabs), so holding and releasing an item allocates nothing once the
  * lists are warm; larger items use malloc. */
@@ -10,16 +12,21 @@
 
 typedef struct {
     gh_cls_t c;          /* strings point into data[] */
-    uint64_t tie;        /* hash of the raw line: a total, deterministic order */
     size_t size;         /* bytes of data[] */
     char data[];
 } s_item_t;
 
 typedef struct {
+    int64_t ts;
+    uint64_t tpl, tie;
+    s_item_t *it;
+} s_ent_t;
+
+typedef struct {
     uint64_t src;
     int64_t wm;          /* released up to here */
     int has_wm;
-    s_item_t **heap;
+    s_ent_t *heap;
     size_t n, cap;
 } s_src_t;
 
@@ -85,7 +92,7 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
     gh_reorder_t *r = *rp;
     if (!r) return;
     for (size_t i = 0; i < r->nsrc; i++) {
-        for (size_t k = 0; k < r->srcs[i].n; k++) s_item_free(r, r->srcs[i].heap[k]);
+        for (size_t k = 0; k < r->srcs[i].n; k++) s_item_free(r, r->srcs[i].heap[k].it);
         free(r->srcs[i].heap);
     }
     while (r->slabs) {
@@ -101,41 +108,41 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
 size_t gh_reorder_held(const gh_reorder_t *r) { return r->held; }
 uint64_t gh_reorder_forced(const gh_reorder_t *r) { return r->forced; }
 
-static int s_less(const s_item_t *a, const s_item_t *b) {
-    if (a->c.ts_ms != b->c.ts_ms) return a->c.ts_ms < b->c.ts_ms;
-    if (a->c.tpl_id != b->c.tpl_id) return a->c.tpl_id < b->c.tpl_id;
+static inline int s_less(const s_ent_t *a, const s_ent_t *b) {
+    if (a->ts != b->ts) return a->ts < b->ts;
+    if (a->tpl != b->tpl) return a->tpl < b->tpl;
     return a->tie < b->tie;
 }
 
-static void s_up(s_item_t **h, size_t i) {
+static void s_up(s_ent_t *h, size_t i) {
+    s_ent_t e = h[i];
     while (i) {
         size_t p = (i - 1) / 2;
-        if (!s_less(h[i], h[p])) break;
-        s_item_t *t = h[i];
+        if (!s_less(&e, &h[p])) break;
         h[i] = h[p];
-        h[p] = t;
         i = p;
     }
+    h[i] = e;
 }
 
-static void s_down(s_item_t **h, size_t n, size_t i) {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && s_less(h[l], h[m])) m = l;
-        if (l + 1 < n && s_less(h[l + 1], h[m])) m = l + 1;
-        if (m == i) return;
-        s_item_t *t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
+/* Removes the top: the hole at the root sinks to a leaf along the lesser
+ * children, then the last entry rises from there (fewer comparisons than a
+ * plain sift-down, since the last entry usually belongs near the bottom). */
 static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
-    s_item_t *top = s->heap[0];
-    s->heap[0] = s->heap[--s->n];
-    s_down(s->heap, s->n, 0);
+    s_ent_t *h = s->heap;
+    s_item_t *top = h[0].it;
+    size_t n = --s->n, i = 0;
     r->held--;
+    if (!n) return top;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= n) break;
+        if (l + 1 < n && s_less(&h[l + 1], &h[l])) l++;
+        h[i] = h[l];
+        i = l;
+    }
+    h[i] = h[n];
+    s_up(h, i);
     return top;
 }
 
@@ -189,7 +196,7 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     if (it) it->size = dn;
     if (s && s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
-        s_item_t **nh = realloc(s->heap, cap * sizeof *nh);
+        s_ent_t *nh = realloc(s->heap, cap * sizeof *nh);
         if (nh) {
             s->heap = nh;
             s->cap = cap;
@@ -206,8 +213,8 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     it->c.host = s_put(&p, c->host);
     it->c.tpl = s_put(&p, c->tpl);
     it->c.raw = s_put(&p, c->raw);
-    it->tie = gh_hash(c->raw.p, c->raw.n, c->keys);
-    s->heap[s->n] = it;
+    /* tie: a hash of the raw line, for a total, deterministic order */
+    s->heap[s->n] = (s_ent_t){ c->ts_ms, c->tpl_id, gh_hash(c->raw.p, c->raw.n, c->keys), it };
     s_up(s->heap, s->n++);
     r->held++;
     s_enforce(r, fn, ud);
@@ -219,7 +226,7 @@ void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn
     if (!s) return;
     if (!s->has_wm || wm > s->wm) s->wm = wm;
     s->has_wm = 1;
-    while (s->n && s->heap[0]->c.ts_ms <= s->wm) {
+    while (s->n && s->heap[0].ts <= s->wm) {
         s_item_t *it = s_pop(r, s);
         fn(ud, &it->c);
         s_item_free(r, it);
