@@ -15,6 +15,11 @@ With --quiet no incident is injected (background traffic only).
 Event times start at --start (default: now - duration - 10 min, whole
 minute) so the files look recent; lines within a file are in time order.
 Everything is driven by --seed: the same arguments give the same bytes.
+
+Variants (defaults reproduce the set above byte for byte): --burst-per-min,
+--trend-peak (per minute at the end), --burst-at / --new-at / --trend-from
+(fractions of the span), --error-weight / --warn-weight (share of the app's
+background errors and warnings, out of 100 with info 70 and debug 20).
 """
 import argparse
 import json
@@ -52,8 +57,9 @@ def access_ts(t):
 
 
 class Gen:
-    def __init__(self, seed, start):
+    def __init__(self, seed, start, warn_w=8, error_w=2):
         self.r = random.Random(seed)
+        self.weights = [70, 20, warn_w, error_w]
         self.serial = 1000
         self.pid = 2000
         self.out = {"audit": [], "auth": [], "app": [], "access": []}
@@ -96,7 +102,7 @@ class Gen:
         if k < 0.40:
             self.access(t)
         elif k < 0.62:
-            lvl = r.choices(["info", "debug", "warn", "error"], [70, 20, 8, 2])[0]
+            lvl = r.choices(["info", "debug", "warn", "error"], self.weights)[0]
             if lvl == "info":
                 self.app(t, "info", "request completed", http={"path": r.choice(PATHS), "status": 200},
                          latency_ms=r.randint(2, 400), request_id="%016x" % r.getrandbits(64))
@@ -148,21 +154,28 @@ def main():
     ap.add_argument("--start", type=float, default=None, help="first event time, epoch seconds")
     ap.add_argument("--quiet", action="store_true", help="no incidents")
     ap.add_argument("--lines", type=int, default=0, help="stop after about this many lines (bench)")
+    ap.add_argument("--burst-per-min", type=float, default=40, help="brute-force attempts a minute (default 40)")
+    ap.add_argument("--trend-peak", type=float, default=12.0, help="trend's rate a minute at its end (default 12)")
+    ap.add_argument("--burst-at", type=float, default=0.55, help="burst start, fraction of the span (default 0.55)")
+    ap.add_argument("--new-at", type=float, default=0.70, help="new error, fraction of the span (default 0.70)")
+    ap.add_argument("--trend-from", type=float, default=0.62, help="trend start, fraction of the span (default 0.62)")
+    ap.add_argument("--warn-weight", type=float, default=8, help="app background warn weight (default 8)")
+    ap.add_argument("--error-weight", type=float, default=2, help="app background error weight (default 2)")
     a = ap.parse_args()
 
     dur = a.hours * 3600
     start = a.start if a.start is not None else (int(time.time() - dur - 600) // 60) * 60
-    g = Gen(a.seed, start)
+    g = Gen(a.seed, start, a.warn_weight, a.error_weight)
     r = g.r
     incidents = []
     if not a.quiet:
-        b0 = start + dur * 0.55
+        b0 = start + dur * a.burst_at
         incidents.append({"kind": "burst", "what": "ssh brute force from 203.0.113.77", "start": iso(b0),
                           "end": iso(b0 + 600), "match": "Failed password"})
-        n0 = start + dur * 0.70
+        n0 = start + dur * a.new_at
         incidents.append({"kind": "new_template", "what": "kernel OOM kill", "start": iso(n0), "end": iso(n0 + 60),
                           "match": "Out of memory"})
-        t0, t1 = start + dur * 0.62, start + dur
+        t0, t1 = start + dur * a.trend_from, start + dur
         incidents.append({"kind": "trend", "what": "database timeouts rising", "start": iso(t0), "end": iso(t1),
                           "match": "database connection timeout"})
 
@@ -180,7 +193,7 @@ def main():
         # burst: ~40 failures a minute for ten minutes from one address
         t = b0
         while t < b0 + 600:
-            t += r.expovariate(40 / 60)
+            t += r.expovariate(a.burst_per_min / 60)
             u = r.choice(["admin", "oracle", "test", "ubuntu", "pi", "git"])
             port = r.randint(30000, 65000)
             g.auth(t, "web1", "sshd", "Failed password for invalid user %s from 203.0.113.77 port %d ssh2" % (u, port))
@@ -196,7 +209,7 @@ def main():
         t = t0
         while t < t1:
             frac = (t - t0) / (t1 - t0)
-            lam = 0.05 + 12.0 * frac  # per minute
+            lam = 0.05 + a.trend_peak * frac  # per minute
             t += r.expovariate(lam / 60)
             if t < t1:
                 g.app(t, "error", "database connection timeout after %d ms" % r.randint(1000, 5000),

@@ -166,16 +166,21 @@ void gh_holt_add(gh_holt_t *h, double x)
         for (size_t i = 0; i < S_NF; i++)
             h->f[s][i].pend[t % (uint64_t)H] = s_fc(&h->f[s][i], H) + (s ? sea_h : 0);
 
-    /* choose the filter with the lowest recent error at the fit horizon */
-    double best = INFINITY;
+    /* choose the filter with the lowest recent error at the fit horizon;
+     * where that error cannot tell filters apart (equal within 1e-9: for
+     * fit_h steps after a flat history every filter forecast the same),
+     * the one-step error decides, so a change is followed at once */
+    double best = INFINITY, best1 = INFINITY;
     int sn = s_seasonal_on(h) ? 2 : 1;
     h->best_s = 0;
     h->best_i = 0;
     for (int s = 0; s < sn; s++)
         for (size_t i = 0; i < S_NF; i++) {
-            double e = H > 1 ? h->f[s][i].mseh : h->f[s][i].mse1;
-            if (e < best) {
+            double e = H > 1 ? h->f[s][i].mseh : h->f[s][i].mse1, e1 = h->f[s][i].mse1;
+            double tol = 1e-9 * (1 + (best < INFINITY ? best : 0));
+            if (e < best - tol || (e <= best + tol && e1 < best1)) {
                 best = e;
+                best1 = e1;
                 h->best_s = s;
                 h->best_i = (int)i;
             }

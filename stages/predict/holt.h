@@ -6,7 +6,8 @@
  * by side over the same values; each keeps an exponentially weighted mean of
  * its squared `fit_h`-step-ahead error, and forecasts come from the filter with
  * the lowest one -- parameters are chosen by recent out-of-sample accuracy at
- * the horizon that matters, not fixed.  The grid runs twice: on the raw values
+ * the horizon that matters, not fixed (ties -- for fit_h steps after a flat
+ * history every filter forecast the same -- go to the lowest one-step error).  The grid runs twice: on the raw values
  * and on seasonally adjusted values (value minus a per-phase profile learnt as
  * an exponentially weighted mean of the value's departure from its long-run
  * level); the seasonal half competes only once two periods have been seen.

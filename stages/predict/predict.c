@@ -45,6 +45,7 @@ void gh_predict_defaults(gh_predict_cfg_t *c)
     c->trend_steps = 5;
     c->seasonal = 1;
     c->max_series = 4096;
+    c->all_series = 0;
 }
 
 gh_predict_t *gh_predict_new(const gh_predict_cfg_t *cfg, gh_predict_sink_t sink)
@@ -58,6 +59,7 @@ gh_predict_t *gh_predict_new(const gh_predict_cfg_t *cfg, gh_predict_sink_t sink
         if (cfg->trend_steps > 0) p->cfg.trend_steps = cfg->trend_steps;
         p->cfg.seasonal = cfg->seasonal;
         if (cfg->max_series > 0) p->cfg.max_series = cfg->max_series;
+        p->cfg.all_series = cfg->all_series;
     }
     p->sink = sink;
     p->tabn = 1;
@@ -197,6 +199,9 @@ int gh_predict_add(gh_predict_t *p, const gh_rate_t *r)
     s_copy(s->tpl, sizeof s->tpl, r->tpl);
     s_copy(s->cls, sizeof s->cls, r->cls);
     s_copy(s->host, sizeof s->host, r->host);
+    /* level: and class: series are sums of template series: a ramp in one
+     * is a ramp in a template, forecast there with its text (see predict.h) */
+    if (!p->cfg.all_series && strncmp(s->key, "tpl:", 4)) return 0;
     gh_holt_add(s->holt, r->count);
     s->last_t = r->t_ms;
 
@@ -207,14 +212,17 @@ int gh_predict_add(gh_predict_t *p, const gh_rate_t *r)
     if (hsteps < 1) hsteps = 1;
     double thr = r->threshold;
 
-    /* a series whose fitted level has reached the threshold is bursting:
-     * that is the burst detector's business, and no forecast is made until
-     * the level is back under half the threshold (hysteresis, so a series
-     * hovering at its threshold does not flap between forecast and resolve).
-     * A count over the threshold with no forecast out is a burst; with one
-     * out it is noise on the rising series, not a reason to withdraw it. */
-    if (thr > 0 && (level >= thr || (r->count >= thr && !s->firing))) s->over = 1;
-    else if (s->over && level < 0.5 * thr && r->count < 0.5 * thr) s->over = 0;
+    /* a series whose fitted level has reached the threshold is there: a
+     * forecast is moot (a firing one is resolved), and none is made until
+     * the level is back under 80% of the threshold (hysteresis, so a level
+     * hovering at the threshold does not flap).  Single counts do not set
+     * this: on a ramp, a Poisson count at 60% of the threshold exceeds it
+     * one minute in ten, and the ramp is what the forecast is for; the
+     * burst detector has already reported such a count if it mattered.  A
+     * count at twice the threshold is a jump, not a ramp: no forecast starts
+     * on it (the burst alert covers it). */
+    if (thr > 0 && level >= thr) s->over = 1;
+    else if (s->over && level < 0.8 * thr) s->over = 0;
     if (s->over) {
         if (s->firing) {
             s_alert(p, s, "resolved", r, hsteps, s->crosses_at);
@@ -222,6 +230,7 @@ int gh_predict_add(gh_predict_t *p, const gh_rate_t *r)
         }
         return 0;
     }
+    int jump = thr > 0 && r->count >= 2 * thr;
     int64_t crosses = 0;
     if (thr > 0 && gh_holt_count(s->holt) >= (uint64_t)p->cfg.min_points && s->up_run >= p->cfg.trend_steps) {
         double lo1, hi1;
@@ -244,16 +253,19 @@ int gh_predict_add(gh_predict_t *p, const gh_rate_t *r)
     }
     if (crosses) {
         s->miss = 0;
-        if (!s->firing) {
+        if (!s->firing && !jump) {
             s->firing = 1;
             s->fire_t = r->t_ms;
             s->crosses_at = crosses;
             s_alert(p, s, "firing", r, hsteps, crosses);
-        } else {
+        } else if (s->firing) {
             int64_t lead = s->crosses_at - r->t_ms;
             int64_t moved = crosses > s->crosses_at ? crosses - s->crosses_at : s->crosses_at - crosses;
-            int64_t need = lead / 4;
-            if (need < 2 * (int64_t)s->width_s * 1000) need = 2 * (int64_t)s->width_s * 1000;
+            /* material: half the lead left, and at least 5 buckets (a
+             * trend fitted on Poisson counts moves its crossing by a few
+             * minutes from one sample to the next) */
+            int64_t need = lead / 2;
+            if (need < 5 * (int64_t)s->width_s * 1000) need = 5 * (int64_t)s->width_s * 1000;
             if (moved > need) {
                 s->crosses_at = crosses;
                 s_alert(p, s, "update", r, hsteps, crosses);

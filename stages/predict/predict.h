@@ -10,8 +10,8 @@
  *
  * A forecast alert (kind "forecast", state "firing") is sent when all hold:
  *  - at least cfg.min_points samples and a threshold > 0;
- *  - the latest count and the fitted level are below the threshold (a series
- *    already above it is a burst, not a forecast);
+ *  - the fitted level is below the threshold (with hysteresis, see Bursts
+ *    and ramps) and the latest count below twice the threshold;
  *  - the fitted trend has been positive for cfg.trend_steps samples in a row
  *    and the rise it predicts over the horizon exceeds twice the one-step
  *    error (a sustained upward trend, not noise);
@@ -22,10 +22,24 @@
  * horizon; fc_method names the chosen model ("holt" or "holt-seasonal" with its
  * alpha/beta/phi).  count is the latest bucket count; rate and baseline are
  * per MINUTE (latest count and fitted level).  An "update" is sent only when
- * crosses_at moves by more than a quarter of the remaining lead time (at least
- * two buckets); "resolved" when the crossing disappears for 10 samples in a row
- * or the series reaches the threshold.  Ids: xxHash64 of "forecast", key and
- * the first firing sample time.
+ * crosses_at moves by more than half the remaining lead time (at least five
+ * buckets); "resolved" when the crossing disappears for 10 samples in a row
+ * or the fitted level reaches the threshold.  Ids: xxHash64 of "forecast",
+ * key and the first firing sample time.
+ *
+ * Which series.  Only template series ("tpl:...") are forecast, unless
+ * cfg.all_series: a level or class series is a sum of template series, so a
+ * ramp in it is a ramp in one of its templates (forecast there, with the
+ * template's text) or a storm of many (the burst detector's case); forecasting
+ * both gave two alerts for one trend, the class one with no text to show.
+ *
+ * Bursts and ramps.  "The series reached its threshold" means the fitted
+ * level did, not one count: on a ramp the counts scatter around the level
+ * (Poisson), and a single minute over the threshold -- which also makes the
+ * burst detector fire on a series new enough to have a zero baseline -- must
+ * not end the forecast of where the rate itself is going.  Only a count at
+ * twice the threshold (a jump: the burst alert covers it) keeps a forecast
+ * from starting.
  */
 #ifndef GH_PREDICT_H
 #define GH_PREDICT_H
@@ -39,6 +53,8 @@ typedef struct {
     int trend_steps;     /* consecutive positive-trend samples required (default 5) */
     int seasonal;        /* 1 = daily seasonal adjustment (default 1) */
     int max_series;      /* (default 4096; least recently fed evicted) */
+    int all_series;      /* 1 = forecast level: and class: series too (default 0:
+                            template series only, see above) */
 } gh_predict_cfg_t;
 
 typedef struct {
