@@ -16,6 +16,7 @@
 #define S_LINE_MAX 512     /* example line bytes kept */
 #define S_HOST_MAX 64
 #define S_HOST_SLOTS 4
+#define S_TPL_SLOTS 4   /* templates tallied per bucket of a level or class series */
 #define S_BACKFILL_MAX 288 /* zero buckets back-filled into a new series */
 #define S_GAP_MAX 1440     /* zero buckets fed in one go to an idle series */
 #define S_RING_MIN 4       /* open buckets a series starts with (grows by doubling) */
@@ -30,6 +31,7 @@ typedef struct {
     uint32_t nex;
     char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
     s_host_t hosts[S_HOST_SLOTS];
+    struct { uint64_t id; uint32_t n; } tpls[S_TPL_SLOTS];   /* level/class series only */
 } s_bucket_t;
 
 typedef struct s_series {
@@ -54,6 +56,9 @@ typedef struct s_series {
     char bex[GH_MAX_EXAMPLES][S_LINE_MAX];
     char bhost[S_HOST_MAX];
     uint64_t src;                   /* its source: it closes on that source's clock */
+    uint8_t kind;                   /* 1 template, 2 class, 3 level */
+    uint8_t covered;                /* the open burst is one template's: its own
+                                       series reports it, this one stays silent */
 } s_series_t;
 
 /* One event-time source (a file): its clock and when it last sent. */
@@ -330,20 +335,27 @@ static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
     s_rate(a, s, idx, cnt, &o, dom);
 
     if (o.event == GH_DET_START) {
+        /* a level or class burst made of one template (>= 80% of the
+         * bucket) is that template's burst: its own series alerts */
+        s->covered = 0;
+        for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++)
+            if (b->tpls[i].n && b->tpls[i].n >= 0.8 * cnt) s->covered = 1;
+        if (s->covered) a->st.covered++;
         s->burst_start = s->burst_last = idx;
         s->burst_sum = cnt;
         s->burst_score = o.score;
         s->bnex = b->nex;
         memcpy(s->bex, b->ex, sizeof s->bex);
         s_copy(s->bhost, sizeof s->bhost, gh_cstr(dom ? dom : ""));
-        s_burst_alert(a, s, "firing", &o, cnt);
+        if (!s->covered) s_burst_alert(a, s, "firing", &o, cnt);
     } else if (o.in_burst) {
         s->burst_sum += cnt;
         if (cnt > 0) s->burst_last = idx;
         if (o.score > s->burst_score) s->burst_score = o.score;
-        if (o.event == GH_DET_UPDATE) s_burst_alert(a, s, "update", &o, cnt);
+        if (o.event == GH_DET_UPDATE && !s->covered) s_burst_alert(a, s, "update", &o, cnt);
     } else if (o.event == GH_DET_END) {
-        s_burst_alert(a, s, "resolved", &o, cnt);
+        if (!s->covered) s_burst_alert(a, s, "resolved", &o, cnt);
+        s->covered = 0;
     }
     memset(b, 0, sizeof *b);
 }
@@ -606,6 +618,12 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
             placed = 1;
         }
     }
+    for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++) {
+        if (b->tpls[i].n && b->tpls[i].id != c->tpl_id) continue;
+        b->tpls[i].id = c->tpl_id;
+        b->tpls[i].n++;
+        break;
+    }
     if (c->ts_ms > s->last_ts) s->last_ts = c->ts_ms;
     return 0;
 }
@@ -674,6 +692,7 @@ static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const g
     s_key(key, sizeof key, c, fmt, name, n);
     s_series_t *s = s_get(a, key, c, o);
     if (s) {
+        s->kind = (uint8_t)kind;
         a->cache[slot].bh = bh;
         a->cache[slot].s = s;
     }

@@ -55,7 +55,11 @@
  *    score in [0,1]; start = burst's first bucket start, end = latest bucket
  *    end (event time); series = up to 32 last bucket counts, oldest first;
  *    examples = up to 3 raw lines of the firing bucket; host set when one host
- *    sent >= 80% of the latest bucket's events.
+ *    sent >= 80% of the latest bucket's events.  A burst of a level or class
+ *    series whose first bucket is >= 80% one template is that template's
+ *    burst: the template's own series reports it, and the level/class
+ *    series sends nothing for it (firing, update nor resolved; counted in
+ *    stats.covered), so one incident is one burst alert, not three.
  *  - on_alert, kind "new_template": a template id never seen before (in any
  *    source; key "tpl:<id>"), arriving at cfg.min_level or worse or with a
  *    failure class, once its source has sent cfg.warmup_s of event
@@ -113,6 +117,7 @@ typedef struct {
     uint64_t alerts;     /* alerts emitted */
     uint64_t rates;      /* rate samples emitted */
     uint64_t evicted;    /* series evicted */
+    uint64_t covered;    /* level/class bursts left to their template's series */
     uint64_t series;     /* live series */
 } gh_anomaly_stats_t;
 

@@ -85,9 +85,10 @@ static void on_drain(gh_stage_t *st) {
     gh_anomaly_stats_t s;
     gh_anomaly_get_stats(s_an, &s);
     gh_info("%llu series, %llu windows closed, %llu alerts, %llu late events dropped, %llu windows forced "
-            "closed, %llu events in the unscored last window",
+            "closed, %llu events in the unscored last window, %llu level/class bursts left to their template",
             (unsigned long long)s.series, (unsigned long long)s.buckets, (unsigned long long)s.alerts,
-            (unsigned long long)s.late, (unsigned long long)s.forced, (unsigned long long)s.tail);
+            (unsigned long long)s.late, (unsigned long long)s.forced, (unsigned long long)s.tail,
+            (unsigned long long)s.covered);
 }
 
 int main(int argc, char **argv) {
