@@ -439,9 +439,10 @@ int gh_ps_json(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
     } else {
         /* log4j2's JsonLayout: "instant":{"epochSecond":..,"nanoOfSecond":..} */
         long es = gh_ps_find(p, "instant.epochSecond", 19), ns = gh_ps_find(p, "instant.nanoOfSecond", 20);
-        if (es >= 0) {
-            p->ts_ms = (int64_t)strtoll(gh_ps_val(p, es), NULL, 10) * 1000 +
-                       (ns >= 0 ? strtoll(gh_ps_val(p, ns), NULL, 10) / 1000000 : 0);
+        long long sec = es >= 0 ? strtoll(gh_ps_val(p, es), NULL, 10) : 0;
+        /* seconds beyond what ms can hold (hostile input) give no time */
+        if (es >= 0 && sec < 1000000000000000LL && sec > -1000000000000000LL) {
+            p->ts_ms = (int64_t)sec * 1000 + (ns >= 0 ? strtoll(gh_ps_val(p, ns), NULL, 10) / 1000000 : 0);
             p->has_ts = 1;
         }
     }
