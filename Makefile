@@ -16,7 +16,7 @@ OPT      ?= -O2 -g
 SAN      ?=
 BUILD    ?= build
 BIN      ?= bin
-PKGS     := libzmq hiredis msgpack libcurl jansson libpcre2-8 libxxhash libmicrohttpd
+PKGS     := libzmq hiredis msgpack libcurl jansson yajl libpcre2-8 libxxhash libmicrohttpd
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Iproto -Istages -Itests
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -33,7 +33,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBGHOST := $(BUILD)/libghost.a
 
 DEB_PKGS := build-essential pkg-config libzmq3-dev libhiredis-dev libmsgpack-dev \
-            libcurl4-openssl-dev libjansson-dev libpcre2-dev libxxhash-dev \
+            libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libxxhash-dev \
             libmicrohttpd-dev redis-server python3 clang
 
 .PHONY: all deps test unit asan fuzz bench clean check-deps

@@ -82,7 +82,6 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
         gh_parse_line(c->parser, r->source.p, r->source.n, r->line.p, r->line.n, now, &rec);
         /* the partition key costs a full mask of the message: only when there is a choice */
         unsigned shard = nshards > 1 ? gh_shard(gh_miner_partition(rec.msg.p, rec.msg.n), nshards) : 0;
-        if (!s_fields) rec.nfields = 0; /* no later stage reads them: thin records */
         gh_enc_record(gh_out_enc(out, shard), &rec);
         gh_out_commit(out, shard);
         if (rec.ts_ms == now) continue; /* no time of its own (receive time): says nothing of the source */
@@ -156,11 +155,14 @@ int main(int argc, char **argv) {
     if (*s_host) snprintf(host, sizeof host, "%s", s_host);
     else gethostname(host, sizeof host);
     gh_parser_set_default_host(c.parser, host);
-    if (s_dump) {
+    if (s_dump) {   /* --dump prints every field */
         int rc = s_dump_files(c.parser, nargs, argv);
         gh_parser_destroy(&c.parser);
         return rc;
     }
+    /* records go on without fields unless asked: the parser then extracts
+     * only what ts, level, msg and host need */
+    gh_parser_set_fields(c.parser, s_fields);
     gh_sig_install();
     gh_stage_ops_t ops = { "ingest", GH_T_RAW, &c, on_batch, on_tick, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_RECORD, "classify", 0, NULL);

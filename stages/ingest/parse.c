@@ -116,6 +116,12 @@ void gh_ps_del(gh_parser_t *p, long idx) {
     p->npf--;
 }
 
+int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
+    for (; keys->k; keys++)
+        if (keys->n == kn && keys->k[0] == k[0] && !memcmp(keys->k, k, kn)) return 1;
+    return 0;
+}
+
 int gh_ps_scratch(gh_parser_t *p, size_t n) {
     if (n <= p->scap) return 0;
     size_t cap = p->scap ? p->scap : 4096;
@@ -433,6 +439,7 @@ gh_parser_t *gh_parser_new(int force_format) {
     gh_parser_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->force = force_format;
+    p->fields = 1;
     memset(p->src_fmt, -1, sizeof p->src_fmt);
     gh_ps_reset(p);
     return p;
@@ -449,6 +456,8 @@ void gh_parser_destroy(gh_parser_t **pp) {
     free(p);
     *pp = NULL;
 }
+
+void gh_parser_set_fields(gh_parser_t *p, int on) { p->fields = on != 0; }
 
 void gh_parser_set_default_host(gh_parser_t *p, const char *host) {
     char *h = host && *host ? strdup(host) : NULL;
@@ -527,6 +536,7 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
     s = s_resolve(p, p->msg, &len);
     out->msg.p = s; out->msg.n = len;
 
+    if (!p->fields) return;   /* what was extracted served ts/level/msg/host only */
     if (p->npf * 2 > p->out_cap) {
         size_t cap = p->npf * 2 + 32;
         gh_str_t *f = realloc(p->out_fields, cap * sizeof *f);

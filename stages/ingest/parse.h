@@ -47,6 +47,14 @@ gh_parser_t *gh_parser_new(int force_format);
 /* Free the parser and set *p to NULL; a NULL *p is a no-op. */
 void gh_parser_destroy(gh_parser_t **p);
 
+/* Whether records carry their fields (on, the default) or none (off).  Off
+ * is for callers that drop the fields anyway: the parsers then extract only
+ * what the record's ts, level, msg and host are read from, which is much
+ * cheaper (auditd's enrichment, JSON's full flattening and most key/value
+ * copies are skipped); ts, level, msg, host and format are the same either
+ * way. */
+void gh_parser_set_fields(gh_parser_t *p, int on);
+
 /* Host reported for lines that carry none (auditd without node=, JSON
  * without host, access logs, plain text).  The string is copied; NULL or ""
  * means "" (the default). */

@@ -46,6 +46,12 @@ static int s_iskey(unsigned char c) {
 static int s_isspace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 static int s_istrim(char c) { return c == '\'' || c == '"' || c == ' '; }
 
+/* The keys the record's level is read from (result comes from success or
+ * res): all s_kv keeps when the parser's fields are off. */
+static const gh_pkey_t s_level_keys[] = {
+    GH_PKEY("success"), GH_PKEY("res"), GH_PKEY("result"), GH_PKEY("seresult"), GH_PKEY("apparmor"), { NULL, 0 }
+};
+
 /* Extract key=value pairs from s[0..n) (see the file comment). */
 static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
     size_t i = 0;
@@ -88,7 +94,7 @@ static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
             s_kv(p, v, vn, depth + 1);
             continue;
         }
-        gh_ps_set(p, s + ks, ke - ks, v, vn, flags);
+        if (p->fields || gh_ps_key_in(s + ks, ke - ks, s_level_keys)) gh_ps_set(p, s + ks, ke - ks, v, vn, flags);
     }
 }
 
@@ -470,6 +476,45 @@ static void s_add_type(gh_parser_t *p, const char *t, size_t tn) {
     gh_ps_add(p, S_LIT("record_type"), tl, tln, 0);
 }
 
+/* The enrichment of a parsed record (see the file comment); enr[0..enrn) is
+ * the ENRICHED part after the GS byte, or NULL. */
+static void s_enrich(gh_parser_t *p, const char *t, size_t tn, const char *enr, size_t enrn) {
+    if (enr) s_enriched(p, enr, enrn);
+    s_unset(p, S_LIT("auid"));
+    s_unset(p, S_LIT("old-auid"));
+    s_unset(p, S_LIT("ses"));
+    s_selinux(p, S_LIT("subj"));
+    s_result(p);
+    s_exit(p);
+    s_tags(p);
+    s_hex(p, S_LIT("cwd"), S_HEX_JOIN);
+
+    if (s_type_is(t, tn, "SECCOMP") || s_type_is(t, tn, "SYSCALL")) {
+        long sig, si = gh_ps_find(p, S_LIT("sig"));
+        if (s_type_is(t, tn, "SECCOMP") && si >= 0 && !s_atol(gh_ps_val(p, si), &sig)) {
+            const char *sn = gh_audit_signal_name(sig);
+            if (sn) gh_ps_set(p, S_LIT("sig"), sn, strlen(sn), 0);
+        }
+        s_arch_syscall(p);
+        s_hex(p, S_LIT("exe"), S_HEX_JOIN);
+    } else if (s_type_is(t, tn, "SOCKADDR")) {
+        s_saddr(p);
+    } else if (s_type_is(t, tn, "PROCTITLE")) {
+        s_hex(p, S_LIT("proctitle"), S_HEX_JOIN);
+    } else if (s_type_is(t, tn, "USER_CMD")) {
+        s_hex(p, S_LIT("cmd"), S_HEX_JOIN);
+    } else if (s_type_is(t, tn, "TTY") || s_type_is(t, tn, "USER_TTY")) {
+        s_hex(p, S_LIT("data"), S_HEX_JOIN);
+    } else if (s_type_is(t, tn, "EXECVE")) {
+        s_execve(p);
+    } else if (s_type_is(t, tn, "PATH")) {
+        s_selinux(p, S_LIT("obj"));
+        s_hex(p, S_LIT("name"), S_HEX_JOIN);
+    } else if (s_type_is(t, tn, "USER_LOGIN")) {
+        s_hex(p, S_LIT("acct"), S_HEX_JOIN);
+    }
+}
+
 int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
     size_t i = 0;
     const char *node = NULL;
@@ -492,7 +537,7 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
         /* "type=X msg=<no header>": still an audit record, with no time */
         for (size_t k = 0; k < tn; k++)
             if (!isupper((unsigned char)t[k]) && !isdigit((unsigned char)t[k]) && !strchr("_[]", t[k])) return -1;
-        s_add_type(p, t, tn);
+        if (p->fields) s_add_type(p, t, tn);
         p->msg = gh_pref_ext(line + i + 4, n - i - 4);
         return 0;
     }
@@ -541,48 +586,22 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
         p->msg = gh_pref_ext(body + ms, me - ms);
     }
 
-    s_add_type(p, t, tn);
-    char sq[24];
-    int sqn = snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
-    gh_ps_add(p, S_LIT("sequence"), sq, (size_t)sqn, 0);
+    if (p->fields) {
+        s_add_type(p, t, tn);
+        char sq[24];
+        int sqn = snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
+        gh_ps_add(p, S_LIT("sequence"), sq, (size_t)sqn, 0);
+    }
 
     size_t nn = s_normalise(p, t, tn, body, bn);
     if (nn == (size_t)-1) { p->oom = 1; return -1; }
     s_kv(p, p->scratch, nn, 0);
-
-    if (enr) s_enriched(p, enr, enrn);
-    s_unset(p, S_LIT("auid"));
-    s_unset(p, S_LIT("old-auid"));
-    s_unset(p, S_LIT("ses"));
-    s_selinux(p, S_LIT("subj"));
-    s_result(p);
-    s_exit(p);
-    s_tags(p);
-    s_hex(p, S_LIT("cwd"), S_HEX_JOIN);
-
-    if (s_type_is(t, tn, "SECCOMP") || s_type_is(t, tn, "SYSCALL")) {
-        long sig, si = gh_ps_find(p, S_LIT("sig"));
-        if (s_type_is(t, tn, "SECCOMP") && si >= 0 && !s_atol(gh_ps_val(p, si), &sig)) {
-            const char *sn = gh_audit_signal_name(sig);
-            if (sn) gh_ps_set(p, S_LIT("sig"), sn, strlen(sn), 0);
-        }
-        s_arch_syscall(p);
-        s_hex(p, S_LIT("exe"), S_HEX_JOIN);
-    } else if (s_type_is(t, tn, "SOCKADDR")) {
-        s_saddr(p);
-    } else if (s_type_is(t, tn, "PROCTITLE")) {
-        s_hex(p, S_LIT("proctitle"), S_HEX_JOIN);
-    } else if (s_type_is(t, tn, "USER_CMD")) {
-        s_hex(p, S_LIT("cmd"), S_HEX_JOIN);
-    } else if (s_type_is(t, tn, "TTY") || s_type_is(t, tn, "USER_TTY")) {
-        s_hex(p, S_LIT("data"), S_HEX_JOIN);
-    } else if (s_type_is(t, tn, "EXECVE")) {
-        s_execve(p);
-    } else if (s_type_is(t, tn, "PATH")) {
-        s_selinux(p, S_LIT("obj"));
-        s_hex(p, S_LIT("name"), S_HEX_JOIN);
-    } else if (s_type_is(t, tn, "USER_LOGIN")) {
-        s_hex(p, S_LIT("acct"), S_HEX_JOIN);
+    if (p->fields) {
+        s_enrich(p, t, tn, enr, enrn);
+    } else {
+        /* only the level keys were kept, and of the enrichment only
+         * s_result concerns them (the translations' keys are upper case) */
+        s_result(p);
     }
 
     /* level: failures, anomalies and denials are warnings */

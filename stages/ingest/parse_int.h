@@ -30,6 +30,9 @@ typedef struct { size_t ko, kn, vo, vn; unsigned flags; } gh_pfield_t;
 
 struct gh_parser {
     int force;                    /* gh_format_t or -1 */
+    int fields;                   /* build every field (1), or only those the record's
+                                     ts/level/msg/host are read from (0) */
+    int json_dom;                 /* JSON always through jansson's tree (tests compare the paths) */
     char *host_default;
     /* arena, reset per line */
     char *arena;
@@ -79,6 +82,12 @@ static inline gh_pref_t gh_pref_ext(const char *s, size_t n) { gh_pref_t r = { s
 static inline gh_pref_t gh_pref_arena(size_t off, size_t n) { gh_pref_t r = { NULL, off, n }; return r; }
 /* Make sure p->scratch holds at least n bytes; 0 or -1. */
 int gh_ps_scratch(gh_parser_t *p, size_t n);
+
+/* A key list for gh_ps_key_in: lengths kept so most keys are rejected on them. */
+typedef struct { const char *k; size_t n; } gh_pkey_t;
+#define GH_PKEY(s) { s, sizeof(s) - 1 }
+/* 1 when k[0..kn) is one of keys (ended by a { NULL, 0 } entry). */
+int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys);
 
 /* ---- shared helpers (parse.c) ------------------------------------------ */
 /* Level from a word ("ERROR", "warn", "crit", ...), -1 when not a level. */

@@ -55,7 +55,7 @@ static size_t s_token(const char *s, size_t n, size_t i, size_t *end) {
 
 static void s_pri_fields(gh_parser_t *p, int pri) {
     const char *f = s_facility[pri >> 3];
-    gh_ps_add(p, S_LIT("facility"), f, strlen(f), 0);
+    if (p->fields) gh_ps_add(p, S_LIT("facility"), f, strlen(f), 0);
     p->level = pri & 7;
 }
 
@@ -95,7 +95,7 @@ int gh_ps_syslog5424(gh_parser_t *p, const char *line, size_t n) {
     s_pri_fields(p, pri);
     if (!(tokn[0] == 1 && tok[0][0] == '-')) p->host = gh_pref_ext(tok[0], tokn[0]);
     static const char *const names[] = { NULL, "appname", "procid", "msgid" };
-    for (int t = 1; t < 4; t++)
+    for (int t = 1; t < 4 && p->fields; t++)
         if (!(tokn[t] == 1 && tok[t][0] == '-')) gh_ps_add(p, names[t], strlen(names[t]), tok[t], tokn[t], 0);
     /* STRUCTURED-DATA */
     if (i < n && line[i] == '-') {
@@ -118,6 +118,7 @@ int gh_ps_syslog5424(gh_parser_t *p, const char *line, size_t n) {
                 size_t vs = i;
                 while (i < n && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
                 if (i >= n) return -1;
+                if (!p->fields) { i++; continue; }
                 /* key "<id>.<name>", value unescaped */
                 size_t kl = idn + 1 + nn;
                 if (gh_ps_scratch(p, kl + (i - vs) + 2) != 0) return -1;
@@ -237,8 +238,8 @@ int gh_ps_syslog3164(gh_parser_t *p, const char *line, size_t n, int64_t now_ms)
     if (host) p->host = gh_pref_ext(host, hostn);
     size_t ms;
     if (tagged) {
-        gh_ps_add(p, S_LIT("appname"), line + ts, appn, 0);
-        if (pidn) gh_ps_add(p, S_LIT("pid"), line + pids, pidn, 0);
+        if (p->fields) gh_ps_add(p, S_LIT("appname"), line + ts, appn, 0);
+        if (pidn && p->fields) gh_ps_add(p, S_LIT("pid"), line + pids, pidn, 0);
         ms = t + 1;
         if (ms < n && line[ms] == ' ') ms++;
     } else {

@@ -91,6 +91,7 @@ static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
     p->has_ts = 1;
     p->level = status >= 500 ? GH_LVL_ERR : status >= 400 ? GH_LVL_WARNING : GH_LVL_INFO;
     p->msg = gh_pref_ext(line, n);
+    if (!p->fields) return 0;
     s_add_nodash(p, S_LIT("client"), line + a, ae - a);
     s_add_nodash(p, S_LIT("ident"), line + b, be - b);
     s_add_nodash(p, S_LIT("user"), line + c, ce - c);
@@ -128,7 +129,7 @@ int gh_ps_access(gh_parser_t *p, const char *line, size_t n) {
     if (v == 0 || v + 1 >= n || line[v + 1] == '[') return -1;
     gh_ps_reset(p);
     if (s_access_at(p, line, n, v + 1) != 0) return -1;
-    gh_ps_add(p, S_LIT("vhost"), line, v, 0);
+    if (p->fields) gh_ps_add(p, S_LIT("vhost"), line, v, 0);
     return 0;
 }
 
@@ -137,6 +138,14 @@ int gh_ps_access(gh_parser_t *p, const char *line, size_t n) {
 static int s_lfkey(unsigned char c) {
     return isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '/' || c == ':';
 }
+
+/* The keys logfmt's ts, level, msg and host are read from (the lists below):
+ * all that is kept when the parser's fields are off. */
+static const gh_pkey_t s_lf_used[] = {
+    GH_PKEY("time"), GH_PKEY("ts"), GH_PKEY("timestamp"), GH_PKEY("t"), GH_PKEY("level"), GH_PKEY("lvl"),
+    GH_PKEY("severity"), GH_PKEY("loglevel"), GH_PKEY("msg"), GH_PKEY("message"), GH_PKEY("host"),
+    GH_PKEY("hostname"), { NULL, 0 }
+};
 
 int gh_ps_logfmt(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
     size_t i = 0, pairs = 0, bare = 0;
@@ -148,11 +157,15 @@ int gh_ps_logfmt(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
         size_t kn = i - ks;
         if (kn && i < n && line[i] == '=') {
             i++;
+            int keep = p->fields || gh_ps_key_in(line + ks, kn, s_lf_used);
             if (i < n && line[i] == '"') {
                 size_t vs = ++i;
                 size_t e = i;
                 while (e < n && line[e] != '"') e += line[e] == '\\' ? 2 : 1;
                 if (e >= n) return -1;
+                i = e + 1;
+                if (i < n && line[i] != ' ') return -1;
+                if (!keep) { pairs++; continue; }
                 if (gh_ps_scratch(p, e - vs + 1) != 0) { p->oom = 1; return -1; }
                 size_t vn = 0;
                 for (size_t j = vs; j < e; j++) {
@@ -164,12 +177,10 @@ int gh_ps_logfmt(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
                     p->scratch[vn++] = ch;
                 }
                 gh_ps_add(p, line + ks, kn, p->scratch, vn, 0);
-                i = e + 1;
-                if (i < n && line[i] != ' ') return -1;
             } else {
                 size_t vs = i;
                 while (i < n && line[i] != ' ') i++;
-                gh_ps_add(p, line + ks, kn, line + vs, i - vs, 0);
+                if (keep) gh_ps_add(p, line + ks, kn, line + vs, i - vs, 0);
             }
             pairs++;
         } else if (kn && (i >= n || line[i] == ' ')) {
