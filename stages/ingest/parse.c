@@ -116,7 +116,37 @@ void gh_ps_del(gh_parser_t *p, long idx) {
     p->npf--;
 }
 
+/* A key list's filter: bit (length & 63) of word [first byte] is set when the
+ * list holds a key of that first byte and length, so most keys that are not
+ * in the list are turned away without walking it.  Built on first use, one
+ * per list (the lists are static tables; a few per parser). */
+#define S_KEYF_MAX 16
+static _Thread_local struct {
+    const gh_pkey_t *list;
+    uint64_t mask[256];
+} s_keyf[S_KEYF_MAX];
+
+static const uint64_t *s_key_filter(const gh_pkey_t *keys) {
+    for (int i = 0; i < S_KEYF_MAX; i++) {
+        if (s_keyf[i].list == keys) return s_keyf[i].mask;
+        if (!s_keyf[i].list) {
+            s_keyf[i].list = keys;
+            for (const gh_pkey_t *k = keys; k->k; k++)
+                if (k->n) s_keyf[i].mask[(unsigned char)k->k[0]] |= 1ull << (k->n & 63);
+            return s_keyf[i].mask;
+        }
+    }
+    return NULL;   /* more lists than slots: no filter */
+}
+
 int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
+    if (!kn) {
+        for (; keys->k; keys++)
+            if (!keys->n) return 1;
+        return 0;
+    }
+    const uint64_t *f = s_key_filter(keys);
+    if (f && !(f[(unsigned char)k[0]] >> (kn & 63) & 1)) return 0;
     for (; keys->k; keys++)
         if (keys->n == kn && keys->k[0] == k[0] && !memcmp(keys->k, k, kn)) return 1;
     return 0;
