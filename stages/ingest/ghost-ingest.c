@@ -107,17 +107,21 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     }
     for (int k = 0; k < nwm; k++) gh_stage_watermark(st, wm[k].src, wm[k].ts, s_first_of(wm[k].src, wm[k].lo));
     if (dups) gh_stage_drop(st, "duplicate", dups);
-    /* high-water marks go to Redis once per batch, and only after this
-     * batch's records were handed on: a mark never runs ahead of the data */
-    if (c->dedup) {
-        gh_out_flush(out);
-        gh_dedup_commit(c->dedup);
-    }
+    /* high-water marks go to Redis on the next tick (on_tick) */
 }
 
+/* Every tick (~50 ms) the high-water marks accepted since the last one go to
+ * Redis in one pipeline, and only after the records they cover were handed
+ * on (flushed first): a mark never runs ahead of the data.  A mark that lags
+ * by a tick only means a restarted ghost-tail re-sends those lines, and this
+ * process, which still holds the newer mark in memory, drops them.  After
+ * Redis trouble the same call retries. */
 static void on_tick(gh_stage_t *st) {
     s_ctx_t *c = gh_stage_ctx(st);
-    if (c->dedup && gh_dedup_pending(c->dedup)) gh_dedup_commit(c->dedup); /* retry after Redis trouble */
+    if (c->dedup && gh_dedup_pending(c->dedup)) {
+        gh_out_flush(gh_stage_out(st, 0));
+        gh_dedup_commit(c->dedup);
+    }
 }
 
 static void on_drain(gh_stage_t *st) {

@@ -4,8 +4,8 @@
  * byte offset just past the line.  Within one file_id offsets only grow, so a
  * receiver can drop a replayed line by remembering, per file_id, the highest
  * offset it has handed on (the high-water mark, HWM).  The receiver calls
- * gh_dedup_accept() for each line and gh_dedup_commit() once per batch AFTER
- * the batch has been handed on; commit writes the marks to Redis (pipelined,
+ * gh_dedup_accept() for each line and gh_dedup_commit() (ghost-ingest: every
+ * ~50 ms tick) AFTER the lines it covers have been handed on; commit writes the marks to Redis (pipelined,
  * one key per file with a TTL: <prefix>dedup:<ns>:<file_id hex>, a decimal
  * offset, only ever raised).  ghost-tail reads the same keys on restart
  * (gh_dedup_load_hwm) and resumes exactly there, so a kill -9 of ghost-tail
@@ -42,8 +42,8 @@ void gh_dedup_set_ttl(gh_dedup_t *d, long ttl_s);
 int gh_dedup_accept(gh_dedup_t *d, uint64_t file_id, uint64_t offset);
 
 /* Persists every mark raised since the last successful commit, in one
- * pipeline of atomic "raise only" updates.  Call once per batch, after the
- * batch has been handed on.  Returns 0, or -1 when Redis is absent or failed
+ * pipeline of atomic "raise only" updates.  Call after the lines the marks
+ * cover have been handed on (per batch, or per tick to save round trips).  Returns 0, or -1 when Redis is absent or failed
  * (the marks stay pending and go out with the next commit). */
 int gh_dedup_commit(gh_dedup_t *d);
 
