@@ -245,8 +245,8 @@ void gh_context_defaults(gh_context_cfg_t *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->bits = 3;
     cfg->max_left = 7;
-    cfg->max_active = 15;
-    cfg->max_contexts = 4096;
+    cfg->max_active = 5;
+    cfg->max_contexts = 2048;
 }
 
 gh_context_t *gh_context_new(const gh_context_cfg_t *cfg)
