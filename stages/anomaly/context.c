@@ -209,7 +209,10 @@ static int s_ctx_get(gh_context_t *c, int l, int r, int *fresh)
     s_ivec_t *v = &c->side[0].s[l].ctx;
     for (int i = 0; i < v->n; i++) if (c->ctx[v->v[i]].right == r) return v->v[i];
     if (c->nctx == c->cctx) {
-        int nc = c->cctx ? 2 * c->cctx : 256;
+        /* doubling, but not far past max_contexts: the memory restarts
+         * there, only one step's new contexts can overshoot it */
+        int nc = c->cctx ? 2 * c->cctx : 256, cap = c->cfg.max_contexts + 256;
+        if (nc > cap && c->cctx < cap) nc = cap;
         s_ctx_t *p = realloc(c->ctx, (size_t)nc * sizeof *p);
         if (!p) return -1;
         c->ctx = p;

@@ -33,8 +33,8 @@
  * learns for 32 steps before it scores again (0 meanwhile): an empty memory
  * finds everything new.  Measured peak at the
  * defaults (allocator overhead estimated): ~140 kB on a Poisson series of
- * rate 0.2, ~200-225 kB on noisier ones, 60-215 kB (mean ~140 kB) over the
- * NAB series; it grows with what the series shows, a series that repeats
+ * rate 0.2, ~180 kB at rates 20-200, ~220 kB on NAB's machine_temperature
+ * (the largest); it grows with what the series shows, a series that repeats
  * itself stays small.  The defaults (5 active contexts as facts, 2048
  * contexts) score better on NAB than 15 / 4096 at well under half the
  * memory (15 active contexts multiply the distinct left sides).
