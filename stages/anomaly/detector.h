@@ -16,15 +16,16 @@
  * exponentially weighted mean of the clipped residual at that phase) is added
  * to the baseline.
  *
- * Score.  z = (x - baseline) / scale.  The surprise statistic is the mean of
- * log1p|z| over the last `short_len` values (log1p tames heavy tails).  Its
- * score is calibrated against the series' OWN history, so one threshold means
- * the same rarity for counts, heavy-tailed volumes and smooth gauges: a
- * streaming tail model (a tracker of the statistic's 90% quantile u and the
- * mean excess beta above it, learnt over ~8 windows, excesses winsorised at
- * 3 beta) gives an exceedance probability p (exponential tail above u, a
- * peaks-over-threshold model), and the score is a monotone map of -ln p onto
- * [0,1) (0.5 at 5 nats, 0.95 at ~10.4).  Scores are 0 during warm-up.
+ * Surprise.  z = (x - baseline) / scale.  The surprise statistic is the
+ * mean of log1p|z| over the last `short_len` values (log1p tames heavy
+ * tails).  It is calibrated against the series' OWN history, so one
+ * threshold means the same rarity for counts, heavy-tailed volumes and
+ * smooth gauges: a streaming tail model (a tracker of the statistic's 90%
+ * quantile u and the mean excess beta above it, learnt over ~8 windows,
+ * excesses winsorised at 3 beta) gives an exceedance probability p
+ * (exponential tail above u, a peaks-over-threshold model), mapped
+ * monotonically from -ln p onto [0,1) (0.5 at 5 nats, 0.95 at ~10.4) as
+ * `surprise`.  0 during warm-up.  The burst machine runs on it.
  *
  * Change.  A second statistic for a change of distribution (level, spread,
  * density of spikes): a G test of the last 32 values against 8 quantile bins
@@ -35,15 +36,20 @@
  *
  * Context.  A third score, the contextual novelty of the sequence that led
  * to this value (context.h, Smirnov's Contextual Anomaly Detector), in
- * [0,1] as `context`.  It ranks sequence anomalies in gauges (a daily peak
- * that comes at the wrong time, a pattern that stops repeating) but on
- * count series it is noise, so like `change` it is reported, not used by
- * the burst machine.  It costs about 0.3 MB per series, so it runs only when
- * cfg.context is set: ghost-nab (the NAB scorer) sets it, ghost-anomaly,
- * whose alerts never read it, does not.
+ * [0,1] as `context`.  It ranks sequence anomalies (a daily peak that comes
+ * at the wrong time, a pattern that stops repeating); on Poisson-like
+ * counts it is noisy, so the burst machine does not fire on it.  Always on;
+ * its memory is bounded by context.h's max_contexts (see there).
+ *
+ * Score.  The step's `score`, the one alerts carry and the NAB benchmark
+ * ranks, fuses the three: f = max(surprise, 0.8 x change, context).  A step
+ * whose f is a new maximum of the last `window` steps reports f, any other
+ * step f / 10: an incident is reported once, at its first and strongest
+ * step, not again on every step it lasts.  A burst START step reports at
+ * least its surprise.
  *
  * Bursts (upward only: a burst is "more than usual").  A burst starts when the
- * score reaches `fire_score`, the value is above the baseline and at least
+ * surprise reaches `fire_score`, the value is above the baseline and at least
  * `min_count`; it is updated when the value grows by `update_ratio` over the
  * last reported peak; it ends after `end_quiet` consecutive values under
  * `end_score` or back at the baseline.  One start, few updates, one end.
@@ -61,11 +67,10 @@ typedef struct {
     int warmup;          /* steps before anything is scored (default 60) */
     int period;          /* seasonal period in steps, 0 = none (default 0) */
     int short_len;       /* steps averaged for the surprise statistic (default 1) */
-    double fire_score;   /* score that starts a burst (default 0.95) */
-    double end_score;    /* a burst ends after end_quiet steps below this (default 0.5) */
+    double fire_score;   /* surprise that starts a burst (default 0.95) */
+    double end_score;    /* a burst ends after end_quiet steps of surprise below this (default 0.5) */
     int end_quiet;       /* (default 3) */
     double min_count;    /* a burst needs a value at least this (default 0 = any) */
-    int context;         /* also compute `context` (context.h); default 0 */
     double update_ratio; /* update when the value reaches peak x this (default 2) */
 } gh_detector_cfg_t;
 
@@ -77,7 +82,8 @@ typedef enum {
 } gh_det_event_t;
 
 typedef struct {
-    double score;        /* [0,1], 0 during warm-up */
+    double score;        /* [0,1], the step's reported score (see Score above) */
+    double surprise;     /* [0,1], the calibrated surprise of this value alone */
     double change;       /* [0,1]: how unusual the recent distribution is (see above) */
     double context;      /* [0,1]: how new the sequence leading here is (context.h) */
     double z;            /* signed robust z of this value */

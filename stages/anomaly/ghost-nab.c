@@ -11,11 +11,9 @@
  *
  * The only thing taken from the data is its spacing: the seasonal period
  * handed to the detector is one day in steps (86400 / spacing), exactly what
- * ghost-anomaly passes for its buckets.  The NAB score of a row is the
- * detector's combined score (surprise, distribution change, contextual
- * novelty; see nabscore.h) on a row where it is a new maximum of the recent
- * past, and a tenth of it elsewhere: a detector that keeps alarming through
- * one incident is one alert, not twenty.
+ * ghost-anomaly passes for its buckets; min_count is the stage's default.
+ * The NAB score of a row is the score the detector reports for that step
+ * (nabscore.h), the one ghost-anomaly's alerts carry.
  */
 #include "anomaly/detector.h"
 #include "anomaly/nabscore.h"

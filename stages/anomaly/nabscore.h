@@ -1,14 +1,12 @@
 /* nabscore.h -- score a whole series the way NAB wants it, with the detector
- * ghost-anomaly uses (same code, same defaults).
+ * ghost-anomaly uses (same code, same defaults, same unit conversion).
  *
- * NAB counts every flagged row outside a labelled window as a false positive
- * but only the first one inside a window as a hit, so an incident should be
- * reported once.  A row's score is the largest of the detector's score, 0.8 x
- * its distribution-change score and its contextual novelty (all three from the
- * one detector, gh_det_out_t); the row whose score is a new maximum of the recent past (the
- * detector's window) keeps its score, other rows report a tenth of theirs.
- * This mirrors the stage's own behaviour (one alert per burst, updates only
- * when it grows) while staying a ranking the NAB threshold sweep can use.
+ * The detector is configured exactly as ghost-anomaly configures a series'
+ * detector: gh_detector_defaults(), the seasonal period set to one day in
+ * steps and min_count set to the stage's default (gh_anomaly_defaults()).
+ * A row's NAB score is the detector's reported `score` for that step, the
+ * one its alerts carry (detector.h: the fused surprise / change / context
+ * score, reported whole once per incident) -- nothing is added here.
  */
 #ifndef GH_NABSCORE_H
 #define GH_NABSCORE_H

@@ -1,6 +1,7 @@
 /* test_context.c -- the contextual novelty detector (context.c): a learnt
  * repeating sequence scores 0, a break in it scores high, every score is in
- * [0,1], memory is bounded (restarts on saturation and on range growth),
+ * [0,1], memory is bounded (restarts on saturation and on range growth; a
+ * restarted memory is silent while it relearns),
  * non-finite input is harmless, and the same input gives the same scores. */
 #include "anomaly/context.h"
 
@@ -50,6 +51,20 @@ static void test_bounded(void)
     uint64_t before = gh_context_restarts(c);
     gh_context_step(c, 1e6);
     CHECK_EQ(gh_context_restarts(c), before + 1);
+    /* a restarted memory learns before it scores: noise is all new to it,
+     * yet it reports 0 for 31 more steps, then scores again */
+    double early = 0, after = 0;
+    for (int i = 0; i < 31; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        early += gh_context_step(c, (double)(r % 1000000));
+    }
+    CHECK_EQ(gh_context_restarts(c), before + 1);
+    for (int i = 0; i < 200; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        after += gh_context_step(c, (double)(r % 1000000));
+    }
+    CHECK(early == 0);
+    CHECK(after > 0);
     CHECK(gh_context_step(c, NAN) >= 0);
     CHECK(gh_context_step(c, INFINITY) >= 0);
     gh_context_destroy(&c);
