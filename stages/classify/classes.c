@@ -234,6 +234,7 @@ enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
 typedef struct {
     uint64_t id;              /* template id; 0 = empty slot */
     uint64_t text_h;          /* hash of the template text the entry was made for */
+    uint64_t rev;             /* the caller's revision of that text; 0 = none yet */
     uint64_t varmask;         /* bit j: token j of the template holds a "<*>" */
     const char *cls;
     uint16_t ntok;
@@ -373,43 +374,63 @@ static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     return 0;
 }
 
-const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
-                              size_t n) {
+const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_rev, const char *tpl, size_t tpl_n,
+                              const char *msg, size_t n, const gh_span_t *words, size_t nwords) {
     if (!cc->c->re) return NULL;
     s_entry_t *en = tpl_id ? s_entry(cc, tpl_id) : NULL;
     if (!en) {
         cc->full++;
         return gh_classes_match(cc->c, msg, n);
     }
-    uint64_t h = gh_hash(tpl, tpl_n, 0);
-    if (en->text_h != h || !en->ntok) s_entry_set(en, h, tpl, tpl_n);
-    if (en->mode == S_PER_RECORD) {
+    if (!tpl_rev || en->rev != tpl_rev) { /* the text may have changed: its hash says whether it did */
+        uint64_t h = gh_hash(tpl, tpl_n, 0);
+        if (en->text_h != h || !en->ntok) s_entry_set(en, h, tpl, tpl_n);
+        en->rev = tpl_rev;
+    }
+    /* no tokens to follow: a blank template, or one with more than S_MAX_TOK */
+    if (en->mode == S_PER_RECORD || !en->ntok) {
         cc->full++;
         return gh_classes_match(cc->c, msg, n);
     }
     /* the message's tokens: spans of the variable ones */
     uint32_t vs[S_MAX_TOK], ve[S_MAX_TOK];
     size_t nv = 0, ntok = 0, i = 0;
-    while (i < n) {
-        while (i < n && s_blank(msg[i])) i++;
-        if (i >= n) break;
-        size_t b = i;
-        while (i < n && !s_blank(msg[i])) i++;
-        if (ntok >= en->ntok) {
-            ntok++;
-            break;
-        }
-        if (en->varmask >> ntok & 1) {
-            vs[nv] = (uint32_t)b;
-            ve[nv] = (uint32_t)i;
-            /* the token's constant prefix and suffix are the template's own text */
-            if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
-                vs[nv] += en->pre[ntok];
-                ve[nv] -= en->suf[ntok];
+    if (words && nwords != GH_MASK_WORDS_UNKNOWN) {
+        ntok = nwords;
+        if (ntok == en->ntok)
+            for (uint64_t vm = en->varmask; vm; vm &= vm - 1) {
+                unsigned k = (unsigned)__builtin_ctzll(vm);
+                size_t b = words[k].off, e = b + words[k].len;
+                vs[nv] = (uint32_t)b;
+                ve[nv] = (uint32_t)e;
+                if (e - b > (size_t)en->pre[k] + en->suf[k]) {
+                    vs[nv] += en->pre[k];
+                    ve[nv] -= en->suf[k];
+                }
+                nv++;
             }
-            nv++;
+    } else {
+        while (i < n) {
+            while (i < n && s_blank(msg[i])) i++;
+            if (i >= n) break;
+            size_t b = i;
+            while (i < n && !s_blank(msg[i])) i++;
+            if (ntok >= en->ntok) {
+                ntok++;
+                break;
+            }
+            if (en->varmask >> ntok & 1) {
+                vs[nv] = (uint32_t)b;
+                ve[nv] = (uint32_t)i;
+                /* the token's constant prefix and suffix are the template's own text */
+                if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
+                    vs[nv] += en->pre[ntok];
+                    ve[nv] -= en->suf[ntok];
+                }
+                nv++;
+            }
+            ntok++;
         }
-        ntok++;
     }
     if (ntok != en->ntok || n > UINT32_MAX) { /* the tokens do not line up (units folded, cut lines) */
         cc->full++;

@@ -121,14 +121,22 @@ static size_t s_unit(const char *msg, size_t s, size_t n) {
     return k;
 }
 
-size_t gh_mask_line(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks) {
-    size_t nt = 0, o = 0, i = 0;
-    if (n > GH_MASK_MAX_INPUT) n = GH_MASK_MAX_INPUT;
-    if (cap < GH_MASK_OUT_CAP) { *out_n = 0; return 0; }
-    for (;;) {
+size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks,
+                          gh_span_t *words, size_t *nwords) {
+    size_t nt = 0, o = 0, i = 0, nw = 0;
+    int all = n <= GH_MASK_MAX_INPUT; /* every word is seen */
+    if (!all) n = GH_MASK_MAX_INPUT;
+    if (cap < GH_MASK_OUT_CAP) {
+        *out_n = 0;
+        if (nwords) *nwords = GH_MASK_WORDS_UNKNOWN;
+        return 0;
+    }
+    for (;; nw++) {
         while (i < n && (S_C(msg, i) & C_BLANK)) i++;
         if (i >= n) break;
+        size_t w = i; /* this word's start; its span is recorded once its end is known */
         if (nt == GH_MASK_MAX_TOKENS - 1) { /* the rest of a very long message is one variable */
+            all = 0;
             if (nt) out[o++] = ' ';
             memcpy(out + o, "<*>", 3);
             toks[nt].off = (uint32_t)o;
@@ -143,14 +151,23 @@ size_t gh_mask_line(const char *msg, size_t n, char *out, size_t cap, size_t *ou
             size_t s = i + ul;
             for (i = s; i < n && !(S_C(msg, i) & C_BLANK); i++) out[o++] = msg[i];
             toks[nt - 1].len += (uint32_t)(i - s);
-            continue;
+        } else {
+            if (nt) out[o++] = ' ';
+            toks[nt].off = (uint32_t)o;
+            size_t l = s_mask_tok(msg, i, n, out + o, &i);
+            toks[nt++].len = (uint32_t)l;
+            o += l;
         }
-        if (nt) out[o++] = ' ';
-        toks[nt].off = (uint32_t)o;
-        size_t l = s_mask_tok(msg, i, n, out + o, &i);
-        toks[nt++].len = (uint32_t)l;
-        o += l;
+        if (words && nw < GH_MASK_MAX_TOKENS) {
+            words[nw].off = (uint32_t)w;
+            words[nw].len = (uint32_t)(i - w);
+        }
     }
     *out_n = o;
+    if (nwords) *nwords = all && nw <= GH_MASK_MAX_TOKENS ? nw : GH_MASK_WORDS_UNKNOWN;
     return nt;
+}
+
+size_t gh_mask_line(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks) {
+    return gh_mask_line_words(msg, n, out, cap, out_n, toks, NULL, NULL);
 }
