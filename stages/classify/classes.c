@@ -4,6 +4,13 @@
  * with PCRE2_CASELESS (byte semantics, no UTF check) and JIT-compiled; a
  * match reports which named group took part, which names the class.  Rules
  * may contain their own groups: group numbers are looked up by name.
+ *
+ * When every rule starts with a word boundary "\b" that covers the whole
+ * rule (no top-level '|'), the boundary is written once in front:
+ * "\b(?:(?<r0>rest0)|(?<r1>rest1)|...)".  Same matches, same order of
+ * trial, same groups; but a start position inside a word fails on one test
+ * instead of one per rule, and the class cache knows that a match can only
+ * start at a word boundary (s_value_hits).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "classes.h"
@@ -33,6 +40,8 @@ static const struct { const char *name, *rx; } s_defaults[] = {
 
 struct gh_classes {
     char **names;
+    char **rx;       /* each rule's regex */
+    int wb;          /* every rule starts with a "\\b" that was factored out */
     uint32_t *group; /* capture group number of each rule */
     size_t n, cap;
     pcre2_code *re;
@@ -79,15 +88,16 @@ static int s_add_rule(gh_classes_t *c, const char *name, size_t name_n, const ch
         char **nn = realloc(c->names, cap * sizeof *nn);
         if (!nn) goto oom;
         c->names = nn;
+        char **rr = realloc(c->rx, cap * sizeof *rr);
+        if (!rr) goto oom;
+        c->rx = rr;
         uint32_t *g = realloc(c->group, cap * sizeof *g);
         if (!g) goto oom;
         c->group = g;
         c->cap = cap;
     }
     if (!(c->names[c->n] = strndup(name, name_n))) goto oom;
-    char head[32];
-    int hn = snprintf(head, sizeof head, "%s(?<r%zu>", c->n ? "|" : "", c->n);
-    if (s_append(c, head, (size_t)hn) < 0 || s_append(c, rx, strlen(rx)) < 0 || s_append(c, ")", 1) < 0) {
+    if (!(c->rx[c->n] = strdup(rx))) {
         free(c->names[c->n]);
         goto oom;
     }
@@ -96,6 +106,75 @@ static int s_add_rule(gh_classes_t *c, const char *name, size_t name_n, const ch
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+/* Does rx start with a "\\b" that applies to all of it?  Only when it has no
+ * '|' outside parentheses and no construct this scan does not follow (\\Q
+ * quoting, inline options, verbs, comments, callouts): then "(?<g>\\bX)"
+ * and "\\b(?:(?<g>X))" match the same.  Answers 0 when unsure. */
+static int s_wb_leads(const char *rx) {
+    if (rx[0] != '\\' || rx[1] != 'b' || (rx[2] && strchr("*+?{", rx[2]))) return 0;
+    int depth = 0;
+    for (const char *p = rx + 2; *p; p++) {
+        switch (*p) {
+        case '\\':
+            if (!p[1] || p[1] == 'Q' || p[1] == 'E') return 0;
+            p++;
+            break;
+        case '[': /* a class: ']' first is literal; escapes and [:posix:] inside */
+            p++;
+            if (*p == '^') p++;
+            if (*p == ']') p++;
+            for (; *p != ']'; p++) {
+                if (!*p) return 0;
+                if (*p == '\\') {
+                    if (!p[1]) return 0;
+                    p++;
+                } else if (*p == '[' && p[1] == ':') {
+                    const char *e = strstr(p + 2, ":]");
+                    if (!e) return 0;
+                    p = e + 1;
+                }
+            }
+            break;
+        case '(':
+            if (p[1] == '*') return 0;
+            if (p[1] == '?') {
+                const char *q = p + 2; /* allowed: (?: (?= (?! (?> (?<= (?<! (?<name> */
+                if (!(*q == ':' || *q == '=' || *q == '!' || *q == '>' ||
+                      (*q == '<' && (q[1] == '=' || q[1] == '!' || isalpha((unsigned char)q[1]) || q[1] == '_'))))
+                    return 0;
+            }
+            depth++;
+            break;
+        case ')':
+            if (--depth < 0) return 0;
+            break;
+        case '|':
+            if (!depth) return 0;
+            break;
+        default:
+            break;
+        }
+    }
+    return depth == 0;
+}
+
+/* Builds the combined pattern from the rules (see the top of this file). */
+static int s_build_pattern(gh_classes_t *c) {
+    c->wb = 1;
+    for (size_t i = 0; i < c->n; i++)
+        if (!s_wb_leads(c->rx[i])) c->wb = 0;
+    if (c->wb && s_append(c, "\\b(?:", 5) < 0) return -1;
+    for (size_t i = 0; i < c->n; i++) {
+        char head[32];
+        int hn = snprintf(head, sizeof head, "%s(?<r%zu>", i ? "|" : "", i);
+        const char *rx = c->wb ? c->rx[i] + 2 : c->rx[i];
+        if (s_append(c, head, (size_t)hn) < 0 || s_append(c, rx, strlen(rx)) < 0 || s_append(c, ")", 1) < 0)
+            return -1;
+    }
+    if (c->wb && s_append(c, ")", 1) < 0) return -1;
+    return 0;
 }
 
 static int s_load_file(gh_classes_t *c, const char *path, char *err, size_t errlen) {
@@ -156,6 +235,10 @@ gh_classes_t *gh_classes_new(const char *rules_path, char *err, size_t errlen) {
                 goto fail;
     }
     if (!c->n) return c; /* an empty rule file: nothing ever matches */
+    if (s_build_pattern(c) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     int ec;
     PCRE2_SIZE eo;
     c->re = pcre2_compile((PCRE2_SPTR)c->pattern, c->pat_n, PCRE2_CASELESS, &ec, &eo, NULL);
@@ -190,8 +273,12 @@ fail:
 void gh_classes_destroy(gh_classes_t **cp) {
     gh_classes_t *c = cp ? *cp : NULL;
     if (!c) return;
-    for (size_t i = 0; i < c->n; i++) free(c->names[i]);
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->names[i]);
+        free(c->rx[i]);
+    }
     free(c->names);
+    free(c->rx);
     free(c->group);
     free(c->pattern);
     if (c->md) pcre2_match_data_free(c->md);
@@ -250,6 +337,7 @@ struct gh_clscache {
     size_t cap, count;
     uint64_t full, cached;
     int has_start;            /* start[] is valid: a match must begin with one of these bytes */
+    int wb;                   /* has_start, and a match must begin at a word boundary */
     uint8_t start[32];
     uint64_t clean[S_CLEAN];  /* hashes of variable values that match no rule alone */
 };
@@ -266,6 +354,7 @@ gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
         pcre2_pattern_info(c->re, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen > 0) {
         memcpy(cc->start, bm, sizeof cc->start);
         cc->has_start = 1;
+        cc->wb = c->wb;
     }
     cc->cap = 1024;
     cc->tab = calloc(cc->cap, sizeof *cc->tab);
@@ -358,11 +447,30 @@ static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t 
 
 /* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
  * function of the bytes; the memo only saves repeated scans. */
+/* PCRE2's \\w in its default (ASCII) tables: letters, digits, '_'. */
+static int s_word(unsigned char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
+ * function of the bytes; the memo only saves repeated scans.  A match must
+ * start at a byte of the start bitmap, and (cc->wb) at a word boundary, the
+ * start of v counting as a non-word byte before it: a value without such a
+ * place ("946699", a hex id) is answered without PCRE2. */
 static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     if (!n) return 0;
     if (cc->has_start) {
+        const unsigned char *u = (const unsigned char *)v;
         size_t i = 0;
-        while (i < n && !(cc->start[(uint8_t)v[i] >> 3] & (1u << ((uint8_t)v[i] & 7)))) i++;
+        if (cc->wb) {
+            for (int prev = 0; i < n; i++) {
+                int w = s_word(u[i]);
+                if (w != prev && (cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) break;
+                prev = w;
+            }
+        } else {
+            while (i < n && !(cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) i++;
+        }
         if (i == n) return 0;
     }
     uint64_t h = gh_hash(v, n, 0x636c6173u) | 1;
