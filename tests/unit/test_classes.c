@@ -105,6 +105,40 @@ int main(void) {
     CHECK(s_m(c, "nothing") == NULL);
     gh_classes_destroy(&c);
 
+    /* a leading \b is shared only when it covers the whole rule: "\bfoo|bar" still finds "xbar" */
+    static const struct { const char *rules, *msg, *want; } wb[] = {
+        { "a  \\bfoo\nb  \\bbar\n", "xfoo xbar", NULL },
+        { "a  \\bfoo\nb  \\bbar\n", "xfoo bar", "b" },
+        { "a  \\bfoo|bar\nb  \\bqux\n", "xbar", "a" },
+        { "a  \\b(?:foo)|bar\nb  \\bqux\n", "xbar", "a" },
+        { "a  \\b[|]foo\nb  \\bqux\n", "x|foo", "a" },
+        { "a  \\b[|]foo\nb  \\bqux\n", "x |foo", NULL },
+        { "a  \\b(?x) foo | bar\n", "xbar", "a" },
+        { "a  \\b\\Qx|\\Ebar\nb  baz\n", "zbaz", "b" },
+    };
+    for (size_t i = 0; i < sizeof wb / sizeof *wb; i++) {
+        fd = open(path, O_WRONLY | O_TRUNC);
+        CHECK(fd >= 0 && write(fd, wb[i].rules, strlen(wb[i].rules)) == (ssize_t)strlen(wb[i].rules));
+        close(fd);
+        c = gh_classes_new(path, err, sizeof err);
+        CHECK(c != NULL);
+        if (!c) continue;
+        const char *got = s_m(c, wb[i].msg);
+        if (!wb[i].want) CHECK(got == NULL);
+        else CHECK_STR(got ? got : "(none)", wb[i].want);
+        /* the cache's value scan agrees: a template whose only token is a variable */
+        gh_clscache_t *cc = gh_clscache_new(c);
+        gh_span_t w = { 0, (uint32_t)strlen(wb[i].msg) };
+        for (int k = 0; k < GH_CLSCACHE_VERIFY + 2; k++) {
+            const char *other = k < GH_CLSCACHE_VERIFY ? "zzz" : wb[i].msg;
+            w.len = (uint32_t)strlen(other);
+            const char *g = gh_clscache_match(cc, 7, 1, "<*>", 3, other, strlen(other), strchr(other, ' ') ? NULL : &w, 1);
+            CHECK(g == s_m(c, other));
+        }
+        gh_clscache_destroy(&cc);
+        gh_classes_destroy(&c);
+    }
+
     fd = open(path, O_WRONLY | O_TRUNC);
     const char *bad = "ok_rule  fine\nbroken  (unclosed\n";
     CHECK(fd >= 0 && write(fd, bad, strlen(bad)) == (ssize_t)strlen(bad));
