@@ -5,6 +5,11 @@
  * to be a variable is rewound and replaced by "<*>" when its end is reached.
  * Only a segment with exactly one digit needs a second look (the name test
  * of s_is_name).  This runs for every record ghost-classify receives.
+ *
+ * gh_mask_line works on a copy of the line followed by blanks (at most
+ * GH_MASK_MAX_INPUT + 16 bytes on the stack), so the byte loops of a token
+ * stop at a blank and need no bound check (s_mask_segs); gh_mask_token, for
+ * a token of any length, keeps the bound checks (s_mask_tok).
  */
 #include "mask.h"
 #include <string.h>
@@ -105,6 +110,42 @@ size_t gh_mask_token(const char *t, size_t n, char *out) {
     return n ? s_mask_tok(t, 0, n, out, &end) : 0;
 }
 
+/* The segments of the token starting at t[s] (no URL, no path) into out, as
+ * s_mask_tok.  t must hold a blank at or after the token's end (the line
+ * masker's padded copy), so no byte is compared with a bound.  Returns the
+ * output length; *end gets the index of the blank that ends the token. */
+static size_t s_mask_segs(const char *msg, size_t s, char *out, size_t *end) {
+    const unsigned char *t = (const unsigned char *)msg, *p = t + s, *seg = p;
+    char *q = out, *segq = out;
+    unsigned digits = 0;
+    for (;;) {
+        unsigned k = s_cls[*p];
+        if (!(k & (C_BLANK | C_DELIM | C_DOT))) {
+            *q++ = (char)*p++;
+            digits += k & C_DIGIT;
+            continue;
+        }
+        if ((k & C_DOT) && p[1] != '.' && !(p > t + s && p[-1] == '.')) { /* a lone dot is a segment byte */
+            *q++ = '.';
+            p++;
+            continue;
+        }
+        /* the segment [seg, p) ends here: a variable when it holds a digit, unless it is a name */
+        if (digits && (digits > 1 || !s_is_name((const char *)seg, (size_t)(p - seg)))) {
+            q = segq;
+            memcpy(q, "<*>", 3);
+            q += 3;
+        }
+        if (k & C_BLANK) break;
+        *q++ = (char)*p++;
+        seg = p;
+        segq = q;
+        digits = 0;
+    }
+    *end = (size_t)(p - t);
+    return (size_t)(q - out);
+}
+
 /* Length of the unit (mask.h) that the token at msg[s] consists of, followed
  * only by trailing punctuation up to the next blank or n; 0 when it is not
  * such a token. */
@@ -131,6 +172,11 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
         if (nwords) *nwords = GH_MASK_WORDS_UNKNOWN;
         return 0;
     }
+    /* a copy ending in blanks: token scans stop at a blank without a bound check */
+    char buf[GH_MASK_MAX_INPUT + 16];
+    if (n) memcpy(buf, msg, n);
+    memset(buf + n, ' ', 16);
+    msg = buf;
     for (;; nw++) {
         while (i < n && (S_C(msg, i) & C_BLANK)) i++;
         if (i >= n) break;
@@ -146,7 +192,8 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
         }
         /* a unit right after a masked number is folded into it, keeping trailing punctuation */
         size_t ul;
-        if (nt && toks[nt - 1].len >= 3 && !memcmp(out + toks[nt - 1].off + toks[nt - 1].len - 3, "<*>", 3) &&
+        const char *pe = nt ? out + toks[nt - 1].off + toks[nt - 1].len : NULL; /* end of the last token */
+        if (nt && toks[nt - 1].len >= 3 && pe[-3] == '<' && pe[-2] == '*' && pe[-1] == '>' &&
             (ul = s_unit(msg, i, n)) != 0) {
             size_t s = i + ul;
             for (i = s; i < n && !(S_C(msg, i) & C_BLANK); i++) out[o++] = msg[i];
@@ -154,7 +201,18 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
         } else {
             if (nt) out[o++] = ' ';
             toks[nt].off = (uint32_t)o;
-            size_t l = s_mask_tok(msg, i, n, out + o, &i);
+            size_t l, j = i + 1;
+            if (S_C(msg, i) & C_ALPHA) /* a URL's scheme? (letters, digits, . + -, then "://") */
+                while (S_C(msg, j) & C_SCHEME) j++;
+            if ((S_C(msg, i) & C_ALPHA) && msg[j] == ':' && msg[j + 1] == '/' && msg[j + 2] == '/')
+                l = s_mask_tok(msg, i, n, out + o, &i);
+            else if (msg[i] == '/' && !(S_C(msg, i + 1) & C_BLANK)) { /* a path */
+                memcpy(out + o, "<*>", 3);
+                l = 3;
+                for (i += 2; !(S_C(msg, i) & C_BLANK); i++) {}
+            } else {
+                l = s_mask_segs(msg, i, out + o, &i);
+            }
             toks[nt++].len = (uint32_t)l;
             o += l;
         }
