@@ -42,7 +42,7 @@ static const struct { const char *name, *rx; } s_defaults[] = {
 struct gh_classes {
     char **names;
     char **rx;       /* each rule's regex */
-    int wb;          /* every rule starts with a "\\b" that was factored out */
+    int wb;          /* every rule starts with a "\b" that was factored out */
     uint32_t *group; /* capture group number of each rule */
     size_t n, cap;
     pcre2_code *re;
@@ -109,10 +109,10 @@ oom:
     return -1;
 }
 
-/* Does rx start with a "\\b" that applies to all of it?  Only when it has no
- * '|' outside parentheses and no construct this scan does not follow (\\Q
- * quoting, inline options, verbs, comments, callouts): then "(?<g>\\bX)"
- * and "\\b(?:(?<g>X))" match the same.  Answers 0 when unsure. */
+/* Does rx start with a "\b" that applies to all of it?  Only when it has no
+ * '|' outside parentheses and no construct this scan does not follow (\Q
+ * quoting, inline options, verbs, comments, callouts): then "(?<g>\bX)"
+ * and "\b(?:(?<g>X))" match the same.  Answers 0 when unsure. */
 static int s_wb_leads(const char *rx) {
     if (rx[0] != '\\' || rx[1] != 'b' || (rx[2] && strchr("*+?{", rx[2]))) return 0;
     int depth = 0;
@@ -318,6 +318,12 @@ size_t gh_classes_count(const gh_classes_t *c) { return c ? c->n : 0; }
 #define S_CLEAN 16384         /* memo of variable values known to match no rule */
 
 enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
+enum { S_B_WORD = 1, S_B_START = 2 };
+
+/* PCRE2's \w in its default (ASCII) tables: letters, digits, '_'. */
+static int s_word(unsigned char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
 
 typedef struct {
     uint64_t id;              /* template id; 0 = empty slot */
@@ -339,6 +345,7 @@ struct gh_clscache {
     uint64_t full, cached;
     int has_start;            /* start[] is valid: a match must begin with one of these bytes */
     int wb;                   /* has_start, and a match must begin at a word boundary */
+    uint8_t byte[256];        /* per byte: S_B_WORD, S_B_START (in start[]) */
     uint8_t start[32];
     uint64_t clean[S_CLEAN];  /* hashes of variable values that match no rule alone */
 };
@@ -356,6 +363,9 @@ gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
         memcpy(cc->start, bm, sizeof cc->start);
         cc->has_start = 1;
         cc->wb = c->wb;
+        for (int b = 0; b < 256; b++)
+            cc->byte[b] = (uint8_t)((s_word((unsigned char)b) ? S_B_WORD : 0) |
+                                    (cc->start[b >> 3] & (1u << (b & 7)) ? S_B_START : 0));
     }
     cc->cap = 1024;
     cc->tab = calloc(cc->cap, sizeof *cc->tab);
@@ -447,13 +457,6 @@ static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t 
 }
 
 /* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
- * function of the bytes; the memo only saves repeated scans. */
-/* PCRE2's \\w in its default (ASCII) tables: letters, digits, '_'. */
-static int s_word(unsigned char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
-}
-
-/* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
  * function of the bytes; the memo only saves repeated scans.  A match must
  * start at a byte of the start bitmap, and (cc->wb) at a word boundary, the
  * start of v counting as a non-word byte before it: a value without such a
@@ -464,10 +467,10 @@ static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
         const unsigned char *u = (const unsigned char *)v;
         size_t i = 0;
         if (cc->wb) {
-            for (int prev = 0; i < n; i++) {
-                int w = s_word(u[i]);
-                if (w != prev && (cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) break;
-                prev = w;
+            for (unsigned prev = 0; i < n; i++) {
+                unsigned k = cc->byte[u[i]];
+                if ((k & S_B_START) && ((k ^ prev) & S_B_WORD)) break;
+                prev = k;
             }
         } else {
             while (i < n && !(cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) i++;
