@@ -110,14 +110,26 @@ size_t gh_mask_token(const char *t, size_t n, char *out) {
     return n ? s_mask_tok(t, 0, n, out, &end) : 0;
 }
 
-/* The segments of the token starting at t[s] (no URL, no path) into out, as
+/* Are msg[a..z) all URL scheme bytes? */
+static int s_all_scheme(const char *msg, size_t a, size_t z) {
+    for (; a < z; a++)
+        if (!(S_C(msg, a) & C_SCHEME)) return 0;
+    return 1;
+}
+
+/* The token starting at t[s] (no path) of the line t[0..n) into out, as
  * s_mask_tok.  t must hold a blank at or after the token's end (the line
  * masker's padded copy), so no byte is compared with a bound.  Returns the
- * output length; *end gets the index of the blank that ends the token. */
-static size_t s_mask_segs(const char *msg, size_t s, char *out, size_t *end) {
+ * output length; *end gets the index of the blank that ends the token.
+ *
+ * A URL is recognised at the token's first delimiter: scheme bytes are no
+ * delimiters, so in "scheme://rest" the ':' is the first one; the token then
+ * goes to s_mask_tok, which writes it. */
+static size_t s_mask_segs(const char *msg, size_t s, size_t n, char *out, size_t *end) {
     const unsigned char *t = (const unsigned char *)msg, *p = t + s, *seg = p;
     char *q = out, *segq = out;
     unsigned digits = 0;
+    int url = (s_cls[*p] & C_ALPHA) != 0; /* the first delimiter may still open a URL */
     for (;;) {
         unsigned k = s_cls[*p];
         if (!(k & (C_BLANK | C_DELIM | C_DOT))) {
@@ -129,6 +141,11 @@ static size_t s_mask_segs(const char *msg, size_t s, char *out, size_t *end) {
             *q++ = '.';
             p++;
             continue;
+        }
+        if (url && (k & C_DELIM)) {
+            url = 0;
+            if (*p == ':' && p[1] == '/' && p[2] == '/' && s_all_scheme(msg, s, (size_t)(p - t)))
+                return s_mask_tok(msg, s, n, out, end);
         }
         /* the segment [seg, p) ends here: a variable when it holds a digit, unless it is a name */
         if (digits && (digits > 1 || !s_is_name((const char *)seg, (size_t)(p - seg)))) {
@@ -201,17 +218,13 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
         } else {
             if (nt) out[o++] = ' ';
             toks[nt].off = (uint32_t)o;
-            size_t l, j = i + 1;
-            if (S_C(msg, i) & C_ALPHA) /* a URL's scheme? (letters, digits, . + -, then "://") */
-                while (S_C(msg, j) & C_SCHEME) j++;
-            if ((S_C(msg, i) & C_ALPHA) && msg[j] == ':' && msg[j + 1] == '/' && msg[j + 2] == '/')
-                l = s_mask_tok(msg, i, n, out + o, &i);
-            else if (msg[i] == '/' && !(S_C(msg, i + 1) & C_BLANK)) { /* a path */
+            size_t l;
+            if (msg[i] == '/' && !(S_C(msg, i + 1) & C_BLANK)) { /* a path */
                 memcpy(out + o, "<*>", 3);
                 l = 3;
                 for (i += 2; !(S_C(msg, i) & C_BLANK); i++) {}
             } else {
-                l = s_mask_segs(msg, i, out + o, &i);
+                l = s_mask_segs(msg, i, n, out + o, &i);
             }
             toks[nt++].len = (uint32_t)l;
             o += l;
