@@ -4,6 +4,13 @@
  * with PCRE2_CASELESS (byte semantics, no UTF check) and JIT-compiled; a
  * match reports which named group took part, which names the class.  Rules
  * may contain their own groups: group numbers are looked up by name.
+ *
+ * When every rule starts with a word boundary "\b" that covers the whole
+ * rule (no top-level '|'), the boundary is written once in front:
+ * "\b(?:(?<r0>rest0)|(?<r1>rest1)|...)".  Same matches, same order of
+ * trial, same groups; but a start position inside a word fails on one test
+ * instead of one per rule, and the class cache knows that a match can only
+ * start at a word boundary (s_value_hits).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "classes.h"
@@ -13,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* Keep in step with stages/classify/classes.conf. */
 static const struct { const char *name, *rx; } s_defaults[] = {
@@ -33,6 +41,8 @@ static const struct { const char *name, *rx; } s_defaults[] = {
 
 struct gh_classes {
     char **names;
+    char **rx;       /* each rule's regex */
+    int wb;          /* every rule starts with a "\b" that was factored out */
     uint32_t *group; /* capture group number of each rule */
     size_t n, cap;
     pcre2_code *re;
@@ -79,15 +89,16 @@ static int s_add_rule(gh_classes_t *c, const char *name, size_t name_n, const ch
         char **nn = realloc(c->names, cap * sizeof *nn);
         if (!nn) goto oom;
         c->names = nn;
+        char **rr = realloc(c->rx, cap * sizeof *rr);
+        if (!rr) goto oom;
+        c->rx = rr;
         uint32_t *g = realloc(c->group, cap * sizeof *g);
         if (!g) goto oom;
         c->group = g;
         c->cap = cap;
     }
     if (!(c->names[c->n] = strndup(name, name_n))) goto oom;
-    char head[32];
-    int hn = snprintf(head, sizeof head, "%s(?<r%zu>", c->n ? "|" : "", c->n);
-    if (s_append(c, head, (size_t)hn) < 0 || s_append(c, rx, strlen(rx)) < 0 || s_append(c, ")", 1) < 0) {
+    if (!(c->rx[c->n] = strdup(rx))) {
         free(c->names[c->n]);
         goto oom;
     }
@@ -96,6 +107,75 @@ static int s_add_rule(gh_classes_t *c, const char *name, size_t name_n, const ch
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+/* Does rx start with a "\b" that applies to all of it?  Only when it has no
+ * '|' outside parentheses and no construct this scan does not follow (\Q
+ * quoting, inline options, verbs, comments, callouts): then "(?<g>\bX)"
+ * and "\b(?:(?<g>X))" match the same.  Answers 0 when unsure. */
+static int s_wb_leads(const char *rx) {
+    if (rx[0] != '\\' || rx[1] != 'b' || (rx[2] && strchr("*+?{", rx[2]))) return 0;
+    int depth = 0;
+    for (const char *p = rx + 2; *p; p++) {
+        switch (*p) {
+        case '\\':
+            if (!p[1] || p[1] == 'Q' || p[1] == 'E') return 0;
+            p++;
+            break;
+        case '[': /* a class: ']' first is literal; escapes and [:posix:] inside */
+            p++;
+            if (*p == '^') p++;
+            if (*p == ']') p++;
+            for (; *p != ']'; p++) {
+                if (!*p) return 0;
+                if (*p == '\\') {
+                    if (!p[1]) return 0;
+                    p++;
+                } else if (*p == '[' && p[1] == ':') {
+                    const char *e = strstr(p + 2, ":]");
+                    if (!e) return 0;
+                    p = e + 1;
+                }
+            }
+            break;
+        case '(':
+            if (p[1] == '*') return 0;
+            if (p[1] == '?') {
+                const char *q = p + 2; /* allowed: (?: (?= (?! (?> (?<= (?<! (?<name> */
+                if (!(*q == ':' || *q == '=' || *q == '!' || *q == '>' ||
+                      (*q == '<' && (q[1] == '=' || q[1] == '!' || isalpha((unsigned char)q[1]) || q[1] == '_'))))
+                    return 0;
+            }
+            depth++;
+            break;
+        case ')':
+            if (--depth < 0) return 0;
+            break;
+        case '|':
+            if (!depth) return 0;
+            break;
+        default:
+            break;
+        }
+    }
+    return depth == 0;
+}
+
+/* Builds the combined pattern from the rules (see the top of this file). */
+static int s_build_pattern(gh_classes_t *c) {
+    c->wb = 1;
+    for (size_t i = 0; i < c->n; i++)
+        if (!s_wb_leads(c->rx[i])) c->wb = 0;
+    if (c->wb && s_append(c, "\\b(?:", 5) < 0) return -1;
+    for (size_t i = 0; i < c->n; i++) {
+        char head[32];
+        int hn = snprintf(head, sizeof head, "%s(?<r%zu>", i ? "|" : "", i);
+        const char *rx = c->wb ? c->rx[i] + 2 : c->rx[i];
+        if (s_append(c, head, (size_t)hn) < 0 || s_append(c, rx, strlen(rx)) < 0 || s_append(c, ")", 1) < 0)
+            return -1;
+    }
+    if (c->wb && s_append(c, ")", 1) < 0) return -1;
+    return 0;
 }
 
 static int s_load_file(gh_classes_t *c, const char *path, char *err, size_t errlen) {
@@ -156,6 +236,10 @@ gh_classes_t *gh_classes_new(const char *rules_path, char *err, size_t errlen) {
                 goto fail;
     }
     if (!c->n) return c; /* an empty rule file: nothing ever matches */
+    if (s_build_pattern(c) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     int ec;
     PCRE2_SIZE eo;
     c->re = pcre2_compile((PCRE2_SPTR)c->pattern, c->pat_n, PCRE2_CASELESS, &ec, &eo, NULL);
@@ -190,8 +274,12 @@ fail:
 void gh_classes_destroy(gh_classes_t **cp) {
     gh_classes_t *c = cp ? *cp : NULL;
     if (!c) return;
-    for (size_t i = 0; i < c->n; i++) free(c->names[i]);
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->names[i]);
+        free(c->rx[i]);
+    }
     free(c->names);
+    free(c->rx);
     free(c->group);
     free(c->pattern);
     if (c->md) pcre2_match_data_free(c->md);
@@ -230,10 +318,17 @@ size_t gh_classes_count(const gh_classes_t *c) { return c ? c->n : 0; }
 #define S_CLEAN 16384         /* memo of variable values known to match no rule */
 
 enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
+enum { S_B_WORD = 1, S_B_START = 2 };
+
+/* PCRE2's \w in its default (ASCII) tables: letters, digits, '_'. */
+static int s_word(unsigned char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
 
 typedef struct {
     uint64_t id;              /* template id; 0 = empty slot */
     uint64_t text_h;          /* hash of the template text the entry was made for */
+    uint64_t rev;             /* the caller's revision of that text; 0 = none yet */
     uint64_t varmask;         /* bit j: token j of the template holds a "<*>" */
     const char *cls;
     uint16_t ntok;
@@ -249,6 +344,8 @@ struct gh_clscache {
     size_t cap, count;
     uint64_t full, cached;
     int has_start;            /* start[] is valid: a match must begin with one of these bytes */
+    int wb;                   /* has_start, and a match must begin at a word boundary */
+    uint8_t byte[256];        /* per byte: S_B_WORD, S_B_START (in start[]) */
     uint8_t start[32];
     uint64_t clean[S_CLEAN];  /* hashes of variable values that match no rule alone */
 };
@@ -265,6 +362,10 @@ gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
         pcre2_pattern_info(c->re, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen > 0) {
         memcpy(cc->start, bm, sizeof cc->start);
         cc->has_start = 1;
+        cc->wb = c->wb;
+        for (int b = 0; b < 256; b++)
+            cc->byte[b] = (uint8_t)((s_word((unsigned char)b) ? S_B_WORD : 0) |
+                                    (cc->start[b >> 3] & (1u << (b & 7)) ? S_B_START : 0));
     }
     cc->cap = 1024;
     cc->tab = calloc(cc->cap, sizeof *cc->tab);
@@ -356,15 +457,27 @@ static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t 
 }
 
 /* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
- * function of the bytes; the memo only saves repeated scans. */
+ * function of the bytes; the memo only saves repeated scans.  A match must
+ * start at a byte of the start bitmap, and (cc->wb) at a word boundary, the
+ * start of v counting as a non-word byte before it: a value without such a
+ * place ("946699", a hex id) is answered without PCRE2. */
 static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     if (!n) return 0;
     if (cc->has_start) {
+        const unsigned char *u = (const unsigned char *)v;
         size_t i = 0;
-        while (i < n && !(cc->start[(uint8_t)v[i] >> 3] & (1u << ((uint8_t)v[i] & 7)))) i++;
+        if (cc->wb) {
+            for (unsigned prev = 0; i < n; i++) {
+                unsigned k = cc->byte[u[i]];
+                if ((k & S_B_START) && ((k ^ prev) & S_B_WORD)) break;
+                prev = k;
+            }
+        } else {
+            while (i < n && !(cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) i++;
+        }
         if (i == n) return 0;
     }
-    uint64_t h = gh_hash(v, n, 0x636c6173u) | 1;
+    uint64_t h = XXH3_64bits_withSeed(v, n, 0x636c6173u) | 1; /* a memo key only: the faster hash */
     uint64_t *slot = &cc->clean[h % S_CLEAN];
     if (*slot == h) return 0;
     int rc = pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL);
@@ -373,43 +486,63 @@ static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     return 0;
 }
 
-const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
-                              size_t n) {
+const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_rev, const char *tpl, size_t tpl_n,
+                              const char *msg, size_t n, const gh_span_t *words, size_t nwords) {
     if (!cc->c->re) return NULL;
     s_entry_t *en = tpl_id ? s_entry(cc, tpl_id) : NULL;
     if (!en) {
         cc->full++;
         return gh_classes_match(cc->c, msg, n);
     }
-    uint64_t h = gh_hash(tpl, tpl_n, 0);
-    if (en->text_h != h || !en->ntok) s_entry_set(en, h, tpl, tpl_n);
-    if (en->mode == S_PER_RECORD) {
+    if (!tpl_rev || en->rev != tpl_rev) { /* the text may have changed: its hash says whether it did */
+        uint64_t h = gh_hash(tpl, tpl_n, 0);
+        if (en->text_h != h || !en->ntok) s_entry_set(en, h, tpl, tpl_n);
+        en->rev = tpl_rev;
+    }
+    /* no tokens to follow: a blank template, or one with more than S_MAX_TOK */
+    if (en->mode == S_PER_RECORD || !en->ntok) {
         cc->full++;
         return gh_classes_match(cc->c, msg, n);
     }
     /* the message's tokens: spans of the variable ones */
     uint32_t vs[S_MAX_TOK], ve[S_MAX_TOK];
     size_t nv = 0, ntok = 0, i = 0;
-    while (i < n) {
-        while (i < n && s_blank(msg[i])) i++;
-        if (i >= n) break;
-        size_t b = i;
-        while (i < n && !s_blank(msg[i])) i++;
-        if (ntok >= en->ntok) {
-            ntok++;
-            break;
-        }
-        if (en->varmask >> ntok & 1) {
-            vs[nv] = (uint32_t)b;
-            ve[nv] = (uint32_t)i;
-            /* the token's constant prefix and suffix are the template's own text */
-            if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
-                vs[nv] += en->pre[ntok];
-                ve[nv] -= en->suf[ntok];
+    if (words && nwords != GH_MASK_WORDS_UNKNOWN) {
+        ntok = nwords;
+        if (ntok == en->ntok)
+            for (uint64_t vm = en->varmask; vm; vm &= vm - 1) {
+                unsigned k = (unsigned)__builtin_ctzll(vm);
+                size_t b = words[k].off, e = b + words[k].len;
+                vs[nv] = (uint32_t)b;
+                ve[nv] = (uint32_t)e;
+                if (e - b > (size_t)en->pre[k] + en->suf[k]) {
+                    vs[nv] += en->pre[k];
+                    ve[nv] -= en->suf[k];
+                }
+                nv++;
             }
-            nv++;
+    } else {
+        while (i < n) {
+            while (i < n && s_blank(msg[i])) i++;
+            if (i >= n) break;
+            size_t b = i;
+            while (i < n && !s_blank(msg[i])) i++;
+            if (ntok >= en->ntok) {
+                ntok++;
+                break;
+            }
+            if (en->varmask >> ntok & 1) {
+                vs[nv] = (uint32_t)b;
+                ve[nv] = (uint32_t)i;
+                /* the token's constant prefix and suffix are the template's own text */
+                if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
+                    vs[nv] += en->pre[ntok];
+                    ve[nv] -= en->suf[ntok];
+                }
+                nv++;
+            }
+            ntok++;
         }
-        ntok++;
     }
     if (ntok != en->ntok || n > UINT32_MAX) { /* the tokens do not line up (units folded, cut lines) */
         cc->full++;

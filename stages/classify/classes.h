@@ -11,6 +11,7 @@
 #define GH_CLASSES_H
 #include <stddef.h>
 #include <stdint.h>
+#include "classify/mask.h"
 
 typedef struct gh_classes gh_classes_t;
 
@@ -59,9 +60,14 @@ gh_clscache_t *gh_clscache_new(gh_classes_t *c);
 void gh_clscache_destroy(gh_clscache_t **cc);
 
 /* The class of msg[0..n), whose template is tpl_id with text tpl[0..tpl_n)
- * (tokens joined by single spaces, variables "<*>"); as gh_classes_match(). */
-const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, const char *tpl, size_t tpl_n, const char *msg,
-                              size_t n);
+ * (tokens joined by single spaces, variables "<*>"); as gh_classes_match().
+ * tpl_rev, when not 0, is a revision of the text that changes whenever the
+ * text does (gh_miner_hit_t.rev): while it stays the same the text is not
+ * looked at again.  words / nwords, when words is not NULL and nwords is not
+ * GH_MASK_WORDS_UNKNOWN, are msg's blank-separated words as
+ * gh_mask_line_words() finds them, which saves walking msg again. */
+const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_rev, const char *tpl, size_t tpl_n,
+                              const char *msg, size_t n, const gh_span_t *words, size_t nwords);
 
 /* Records matched whole and records served from the cache, for metrics. */
 void gh_clscache_stats(const gh_clscache_t *cc, uint64_t *full, uint64_t *cached);

@@ -101,11 +101,13 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     uint64_t src_h = 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_record_t *r = &b->u.rec[i];
-        const char *tpl;
-        size_t tpl_n;
-        int is_new;
-        uint64_t id = gh_miner_add(c->miner, r->msg.p, r->msg.n, &tpl, &tpl_n, &is_new);
-        const char *cls = c->clscache ? gh_clscache_match(c->clscache, id, tpl, tpl_n, r->msg.p, r->msg.n)
+        gh_miner_hit_t hit;
+        uint64_t id = gh_miner_add_hit(c->miner, r->msg.p, r->msg.n, &hit);
+        if (!id) hit = (gh_miner_hit_t){ "", 0, 0, 0, NULL, GH_MASK_WORDS_UNKNOWN }; /* out of memory */
+        const char *tpl = hit.tpl;
+        size_t tpl_n = hit.tpl_n;
+        const char *cls = c->clscache ? gh_clscache_match(c->clscache, id, hit.rev, tpl, tpl_n, r->msg.p, r->msg.n,
+                                                          hit.words, hit.nwords)
                                       : gh_classes_match(c->classes, r->msg.p, r->msg.n);
         /* a batch's records mostly share one source: hash it once */
         if (!last_src.p || r->source.n != last_src.n || memcmp(r->source.p, last_src.p, r->source.n)) {

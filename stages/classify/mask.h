@@ -29,6 +29,16 @@ typedef struct { uint32_t off, len; } gh_span_t;
  * (0 for a blank message).  Never allocates. */
 size_t gh_mask_line(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks);
 
+#define GH_MASK_WORDS_UNKNOWN ((size_t)-1)
+
+/* As gh_mask_line, and also fills words[] (GH_MASK_MAX_TOKENS entries) with
+ * the place in msg of each blank-separated word, which is what the failure
+ * class cache walks; *nwords gets their number, or GH_MASK_WORDS_UNKNOWN
+ * when the masker did not see them all (past GH_MASK_MAX_INPUT bytes or the
+ * token limit, or more words than words[] holds).  words may be NULL. */
+size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks,
+                          gh_span_t *words, size_t *nwords);
+
 /* Masks one blank-free token into out (room for 3*n+4 bytes); returns the
  * output length. */
 size_t gh_mask_token(const char *tok, size_t n, char *out);

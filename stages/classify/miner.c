@@ -43,12 +43,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define GH_MINER_MERGE_VALUES 3
 #define S_NONE UINT32_MAX
 
 typedef struct {
     uint64_t id, pkey, seq, count, last;
+    uint64_t rev; /* revision of text (gh_miner_hit_t) */
     char *text;
     size_t text_n, text_cap;
     gh_span_t *toks;
@@ -82,13 +84,15 @@ struct gh_miner {
     s_map_t alias;   /* absorbed id -> survivor id */
     s_cache_t *cache;
     size_t cache_mask;
-    uint64_t seq, tick;
+    uint64_t seq, tick, rev;
     uint64_t *deleted; /* ids to HDEL at the next save */
     size_t ndeleted, deleted_cap;
     s_cand_t *cand;
     size_t cand_cap;
     char buf[GH_MASK_OUT_CAP];
     gh_span_t toks[GH_MASK_MAX_TOKENS];
+    gh_span_t words[GH_MASK_MAX_TOKENS]; /* the line's words, in the message */
+    size_t nwords;
     char scratch[GH_MASK_OUT_CAP + 64];
     gh_span_t stoks[GH_MASK_MAX_TOKENS];
 };
@@ -254,7 +258,7 @@ uint64_t gh_miner_partition(const char *msg, size_t n) {
 /* ---- templates ------------------------------------------------------------ */
 
 /* Sets a template's text and re-derives its token spans; -1 when out of memory. */
-static int s_tpl_set_text(s_tpl_t *t, const char *text, size_t n) {
+static int s_tpl_set_text(gh_miner_t *m, s_tpl_t *t, const char *text, size_t n) {
     if (n + 1 > t->text_cap) {
         size_t cap = n + 1 < 64 ? 64 : n + 1;
         char *p = realloc(t->text, cap);
@@ -265,6 +269,7 @@ static int s_tpl_set_text(s_tpl_t *t, const char *text, size_t n) {
     memcpy(t->text, text, n);
     t->text[n] = 0;
     t->text_n = n;
+    t->rev = ++m->rev;
     uint32_t nt = 0;
     for (size_t i = 0; i < n;) {
         size_t s = i;
@@ -338,7 +343,7 @@ static uint32_t s_tpl_create(gh_miner_t *m, uint64_t id, uint64_t seq, uint64_t 
     if (!m->nfree) return S_NONE;
     uint32_t slot = m->free_slots[--m->nfree];
     s_tpl_t *t = &m->t[slot];
-    if (s_tpl_set_text(t, text, n) < 0) {
+    if (s_tpl_set_text(m, t, text, n) < 0) {
         m->free_slots[m->nfree++] = slot;
         return S_NONE;
     }
@@ -465,7 +470,7 @@ static uint32_t s_merge(gh_miner_t *m, const s_cand_t *cand, size_t k) {
         s_map_put(&m->alias, m->t[s].id, st->id);
         s_tpl_drop(m, s);
     }
-    if (s_tpl_set_text(st, m->scratch, o) == 0) {
+    if (s_tpl_set_text(m, st, m->scratch, o) == 0) {
         st->count += gained;
         st->dirty = 1; /* its cache entries stay valid: the new text covers the old */
     }
@@ -518,10 +523,11 @@ static uint32_t s_try_merge(gh_miner_t *m, uint64_t head, size_t ntok) {
     return S_NONE;
 }
 
-uint64_t gh_miner_add(gh_miner_t *m, const char *msg, size_t n, const char **tpl, size_t *tpl_n, int *is_new) {
+uint64_t gh_miner_add_hit(gh_miner_t *m, const char *msg, size_t n, gh_miner_hit_t *hit) {
     size_t bn;
-    size_t ntok = gh_mask_line(msg, n, m->buf, sizeof m->buf, &bn, m->toks);
-    uint64_t h = gh_hash(m->buf, bn, 0x6768);
+    size_t ntok = gh_mask_line_words(msg, n, m->buf, sizeof m->buf, &bn, m->toks, m->words, &m->nwords);
+    /* the cache's key only (ids stay xxHash64 of the text): XXH3 is the faster one for short input */
+    uint64_t h = XXH3_64bits_withSeed(m->buf, bn, 0x6768);
     s_cache_t *ce = &m->cache[h & m->cache_mask];
     uint32_t slot = S_NONE;
     int created = 0;
@@ -547,10 +553,23 @@ uint64_t gh_miner_add(gh_miner_t *m, const char *msg, size_t n, const char **tpl
     s_tpl_t *t = &m->t[slot];
     t->count++;
     t->last = ++m->tick;
-    if (tpl) *tpl = t->text;
-    if (tpl_n) *tpl_n = t->text_n;
-    if (is_new) *is_new = created;
+    hit->tpl = t->text;
+    hit->tpl_n = t->text_n;
+    hit->rev = t->rev;
+    hit->is_new = created;
+    hit->words = m->words;
+    hit->nwords = m->nwords;
     return t->id;
+}
+
+uint64_t gh_miner_add(gh_miner_t *m, const char *msg, size_t n, const char **tpl, size_t *tpl_n, int *is_new) {
+    gh_miner_hit_t hit;
+    uint64_t id = gh_miner_add_hit(m, msg, n, &hit);
+    if (!id) return 0;
+    if (tpl) *tpl = hit.tpl;
+    if (tpl_n) *tpl_n = hit.tpl_n;
+    if (is_new) *is_new = hit.is_new;
+    return id;
 }
 
 uint64_t gh_miner_resolve(gh_miner_t *m, uint64_t id, const char **tpl, size_t *tpl_n) {

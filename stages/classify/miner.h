@@ -9,6 +9,7 @@
 #define GH_MINER_H
 #include <stddef.h>
 #include <stdint.h>
+#include "classify/mask.h"
 #include "redis.h"
 
 #define GH_MINER_DEFAULT_MAX 20000   /* templates kept when max_templates is 0 */
@@ -28,6 +29,21 @@ void gh_miner_destroy(gh_miner_t **m);
  * of tpl, tpl_n, is_new may be NULL.  No allocation unless a new template is
  * made.  Returns 0 only when out of memory. */
 uint64_t gh_miner_add(gh_miner_t *m, const char *msg, size_t n, const char **tpl, size_t *tpl_n, int *is_new);
+
+/* What gh_miner_add_hit tells about a message besides its template id. */
+typedef struct {
+    const char *tpl;        /* the current template text (variables "<*>"), valid until the next call */
+    size_t tpl_n;
+    uint64_t rev;           /* the text's revision: never the same for two texts of one miner, so an
+                             * unchanged rev means an unchanged text (never 0) */
+    int is_new;             /* 1 when this message created the template */
+    const gh_span_t *words; /* the message's blank-separated words (offset, length in msg), valid until
+                             * the next call; see gh_mask_line_words */
+    size_t nwords;          /* their number, or GH_MASK_WORDS_UNKNOWN */
+} gh_miner_hit_t;
+
+/* As gh_miner_add, with everything in *hit (not NULL). */
+uint64_t gh_miner_add_hit(gh_miner_t *m, const char *msg, size_t n, gh_miner_hit_t *hit);
 
 /* The partition key of a message: hash of its token count and first token
  * after masking (the miner's first split).  Pure function, no allocation. */
