@@ -386,6 +386,8 @@ static int s_evict_one(gh_anomaly_t *a)
 
 /* ---- sources and the watermark ---------------------------------------------- */
 
+static int64_t s_target(gh_anomaly_t *a);
+
 /* The source of item c, created on first sight (the oldest idle source makes
  * room when the table is full; with none idle, the oldest one does). */
 static s_source_t *s_source(gh_anomaly_t *a, uint64_t src, int64_t ts)
@@ -394,6 +396,7 @@ static s_source_t *s_source(gh_anomaly_t *a, uint64_t src, int64_t ts)
         if (a->srcs[i].src == src) return &a->srcs[i];
     size_t k = a->nsrcs;
     if (k >= (size_t)a->cfg.max_sources) {
+        a->closed_idx = s_target(a);   /* refreshes every source's idleness */
         k = 0;
         for (size_t i = 1; i < a->nsrcs; i++) {
             const s_source_t *x = &a->srcs[i], *v = &a->srcs[k];
@@ -521,12 +524,15 @@ static void s_close_all(gh_anomaly_t *a)
 /* Re-evaluate the watermark and close what it passed. */
 static void s_update(gh_anomaly_t *a, s_source_t *o)
 {
-    a->closed_idx = s_target(a);
-    /* the source's own clock, less the lateness, closes its series */
+    /* the source's own clock, less the lateness, closes its series; the
+     * stage's target (for series whose source is gone) and the sources'
+     * idleness are only read when something closes, so they are only
+     * recomputed then (and before a source is evicted) */
     int64_t t = s_idx(a, o->max_ts - a->late_ms);
     if (t < a->first_idx) t = a->first_idx;
     if (t > o->target) {
         o->target = t;
+        a->closed_idx = s_target(a);
         s_close_all(a);
     }
 }
@@ -680,7 +686,7 @@ static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const g
                             const s_source_t *o, const char *fmt, const char *name, int n)
 {
     const uint64_t k[3] = { kind, id, c->src };
-    uint64_t bh = gh_hash(k, sizeof k, 0x5e);
+    uint64_t bh = gh_hash_fast(k, sizeof k, 0x5e);
     if (!bh) bh = 1;
     size_t slot = bh & (S_CACHE - 1);
     if (a->cache[slot].s && a->cache[slot].bh == bh) return a->cache[slot].s;

@@ -214,7 +214,7 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     it->c.tpl = s_put(&p, c->tpl);
     it->c.raw = s_put(&p, c->raw);
     /* tie: a hash of the raw line, for a total, deterministic order */
-    s->heap[s->n] = (s_ent_t){ c->ts_ms, c->tpl_id, gh_hash(c->raw.p, c->raw.n, c->keys), it };
+    s->heap[s->n] = (s_ent_t){ c->ts_ms, c->tpl_id, gh_hash_fast(c->raw.p, c->raw.n, c->keys), it };
     s_up(s->heap, s->n++);
     r->held++;
     s_enforce(r, fn, ud);
