@@ -1,7 +1,11 @@
 /* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
  * few (files), so they sit in an array searched linearly.  Heap entries carry
  * their sort key inline (event time, template id, tie), so sifting compares
- * within the heap array and touches an item only to release it.  Held items come
+ * within the heap array and touches an item only to release it.  In front of
+ * each heap sits a run: a FIFO of entries that arrived already in order
+ * (each not less than the run's last), which is what one classify worker
+ * mostly delivers; only entries that break the order go through the heap,
+ * and the least of the run's head and the heap's top is released first.  Held items come
  * from size-class free lists (64-byte steps up to 4 KiB, carved from 64 KiB
  * slabs), so holding and releasing an item allocates nothing once the
  * lists are warm; larger items use malloc. */
@@ -27,7 +31,9 @@ typedef struct {
     int64_t wm;          /* released up to here */
     int has_wm;
     s_ent_t *heap;
-    size_t n, cap;
+    size_t n, cap;         /* entries in the heap */
+    s_ent_t *run;          /* ring of rcap entries, in order */
+    size_t rhead, rn, rcap;
 } s_src_t;
 
 #define S_STEP 64                 /* size classes: 64, 128, ... S_MAX_SMALL bytes */
@@ -92,8 +98,11 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
     gh_reorder_t *r = *rp;
     if (!r) return;
     for (size_t i = 0; i < r->nsrc; i++) {
-        for (size_t k = 0; k < r->srcs[i].n; k++) s_item_free(r, r->srcs[i].heap[k].it);
-        free(r->srcs[i].heap);
+        s_src_t *s = &r->srcs[i];
+        for (size_t k = 0; k < s->n; k++) s_item_free(r, s->heap[k].it);
+        for (size_t k = 0; k < s->rn; k++) s_item_free(r, s->run[(s->rhead + k) & (s->rcap - 1)].it);
+        free(s->heap);
+        free(s->run);
     }
     while (r->slabs) {
         s_slab_t *next = r->slabs->next;
@@ -128,7 +137,7 @@ static void s_up(s_ent_t *h, size_t i) {
 /* Removes the top: the hole at the root sinks to a leaf along the lesser
  * children, then the last entry rises from there (fewer comparisons than a
  * plain sift-down, since the last entry usually belongs near the bottom). */
-static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
+static s_item_t *s_heap_pop(gh_reorder_t *r, s_src_t *s) {
     s_ent_t *h = s->heap;
     s_item_t *top = h[0].it;
     size_t n = --s->n, i = 0;
@@ -144,6 +153,42 @@ static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
     h[i] = h[n];
     s_up(h, i);
     return top;
+}
+
+/* The least held entry of s (the run's head or the heap's top), NULL when
+ * none. */
+static const s_ent_t *s_least(const s_src_t *s) {
+    const s_ent_t *a = s->rn ? &s->run[s->rhead] : NULL;
+    if (!s->n) return a;
+    return a && !s_less(&s->heap[0], a) ? a : &s->heap[0];
+}
+
+static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
+    if (!s->rn || (s->n && s_less(&s->heap[0], &s->run[s->rhead]))) return s_heap_pop(r, s);
+    s_item_t *it = s->run[s->rhead].it;
+    s->rhead = (s->rhead + 1) & (s->rcap - 1);
+    s->rn--;
+    r->held--;
+    return it;
+}
+
+/* Appends e to the run when it keeps the run in order (1), else 0; -1 when
+ * the run cannot grow. */
+static int s_run_push(s_src_t *s, const s_ent_t *e) {
+    if (s->rn && s_less(e, &s->run[(s->rhead + s->rn - 1) & (s->rcap - 1)])) return 0;
+    if (s->rn == s->rcap) {
+        size_t cap = s->rcap ? 2 * s->rcap : 256;
+        s_ent_t *nr = malloc(cap * sizeof *nr);
+        if (!nr) return -1;
+        for (size_t k = 0; k < s->rn; k++) nr[k] = s->run[(s->rhead + k) & (s->rcap - 1)];
+        free(s->run);
+        s->run = nr;
+        s->rcap = cap;
+        s->rhead = 0;
+    }
+    s->run[(s->rhead + s->rn) & (s->rcap - 1)] = *e;
+    s->rn++;
+    return 1;
 }
 
 static s_src_t *s_find(gh_reorder_t *r, uint64_t src, int create) {
@@ -175,7 +220,7 @@ static void s_enforce(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
     while (r->held > r->max_items) {
         s_src_t *big = &r->srcs[0];
         for (size_t i = 1; i < r->nsrc; i++)
-            if (r->srcs[i].n > big->n) big = &r->srcs[i];
+            if (r->srcs[i].n + r->srcs[i].rn > big->n + big->rn) big = &r->srcs[i];
         s_item_t *it = s_pop(r, big);
         if (!big->has_wm || it->c.ts_ms > big->wm) big->wm = it->c.ts_ms;
         big->has_wm = 1;
@@ -194,15 +239,25 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     size_t dn = (size_t)c->cls.n + c->host.n + c->tpl.n + c->raw.n;
     s_item_t *it = s ? s_item_alloc(r, sizeof *it + dn) : NULL;
     if (it) it->size = dn;
-    if (s && s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        s_ent_t *nh = realloc(s->heap, cap * sizeof *nh);
-        if (nh) {
-            s->heap = nh;
-            s->cap = cap;
+    /* tie: a hash of the raw line, for a total, deterministic order */
+    s_ent_t e = { c->ts_ms, c->tpl_id, gh_hash_fast(c->raw.p, c->raw.n, c->keys), it };
+    int placed = it ? s_run_push(s, &e) : -1;
+    if (placed == 0) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? 2 * s->cap : 64;
+            s_ent_t *nh = realloc(s->heap, cap * sizeof *nh);
+            if (nh) {
+                s->heap = nh;
+                s->cap = cap;
+            }
+        }
+        if (s->n < s->cap) {
+            s->heap[s->n] = e;
+            s_up(s->heap, s->n++);
+            placed = 1;
         }
     }
-    if (!it || s->n == s->cap) {
+    if (placed != 1) {
         s_item_free(r, it);
         fn(ud, c);
         return -1;
@@ -213,9 +268,6 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     it->c.host = s_put(&p, c->host);
     it->c.tpl = s_put(&p, c->tpl);
     it->c.raw = s_put(&p, c->raw);
-    /* tie: a hash of the raw line, for a total, deterministic order */
-    s->heap[s->n] = (s_ent_t){ c->ts_ms, c->tpl_id, gh_hash_fast(c->raw.p, c->raw.n, c->keys), it };
-    s_up(s->heap, s->n++);
     r->held++;
     s_enforce(r, fn, ud);
     return 0;
@@ -226,7 +278,7 @@ void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn
     if (!s) return;
     if (!s->has_wm || wm > s->wm) s->wm = wm;
     s->has_wm = 1;
-    while (s->n && s->heap[0].ts <= s->wm) {
+    for (const s_ent_t *e; (e = s_least(s)) && e->ts <= s->wm;) {
         s_item_t *it = s_pop(r, s);
         fn(ud, &it->c);
         s_item_free(r, it);
@@ -235,7 +287,7 @@ void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn
 
 void gh_reorder_release_all(gh_reorder_t *r, gh_reorder_fn fn, void *ud) {
     for (size_t i = 0; i < r->nsrc; i++)
-        while (r->srcs[i].n) {
+        while (r->srcs[i].n || r->srcs[i].rn) {
             s_item_t *it = s_pop(r, &r->srcs[i]);
             fn(ud, &it->c);
             s_item_free(r, it);
