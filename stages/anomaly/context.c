@@ -1,13 +1,24 @@
 /* context.c -- contextual novelty (the Contextual Anomaly Detector of
  * Mikhail Smirnov, clean-room; see context.h for the model).
  *
- * Layout.  Two "sides" (left, right) each hold their semi-contexts: a sorted
- * fact set in a shared pool, found through an open-addressing hash table,
- * and reached from each fact through an inverted index.  Crossing a side
- * with a fact set counts, for every semi-context sharing a fact with it, how
- * many of its facts are present; only the touched ones are visited.  Left
- * semi-contexts list their contexts; a context records the right half and
- * how well it predicted in the past. */
+ * Layout, chosen to keep one model small (thousands of series each run one).
+ * Facts are 16-bit: sensor facts 0 .. 2*bits-1, then one neuron fact per
+ * context id.  A right half only ever holds sensor facts, at most one per
+ * bit position, so it is a bit mask stored in the context itself.  Left
+ * halves ("semi-contexts", shared by the contexts that start with them)
+ * keep their sorted facts in one pool, are found through an open-addressing
+ * table of 16-bit ids, and chain their contexts in creation order through
+ * the contexts' `next` field.  A context is 6 bytes of links plus 12 of
+ * counters.  Every array is flat (no per-fact or per-semi allocation),
+ * grows by half when full, and is kept across a memory restart, which only
+ * resets the counts: a model holds at most its peak, and a restart neither
+ * allocates nor fragments.
+ *
+ * Crossing the left halves with a fact set scans them all (nearly every
+ * half shares a sensor fact with any set, so an inverted index would visit
+ * them all too) and orders those touched the way an inverted index walk
+ * would: by the position in the set of their first present fact, then by
+ * id.  That order decides the order, hence the ids, of derived contexts. */
 #include "anomaly/context.h"
 
 #include <math.h>
@@ -24,175 +35,183 @@
  * (measured on NAB, standard profile: 0 steps 64.6, 10-30 steps 65.3-65.9,
  * 50 steps 64.3). */
 #define S_RELEARN 32
+/* Ids (contexts, left halves) are 15-bit; 0x7fff ends a chain and bit 15
+ * of `next` marks a context while a step counts distinct ones.  One step at
+ * most doubles the contexts (+1), so max_contexts is capped at a bound that
+ * keeps every id and neuron fact (2*bits + id) in range. */
+#define S_NONE 0x7fffu
+#define S_MARK 0x8000u
+#define S_MAX_IDS 0x7ffe
+#define S_MAX_CONTEXTS 16000
+#define S_ZERO 0x8000u     /* bit 15 of `left`: seen as a whole transition */
 
 typedef struct {
-    int *v;
-    int n, cap;
-} s_ivec_t;
+    uint32_t off;          /* facts: pool[off .. off + len - 1], sorted */
+    uint16_t head;         /* first context, S_NONE = none */
+    uint8_t len, cnt;      /* facts; of them present in the last crossing */
+} s_left_t;
 
 typedef struct {
-    int off, len;          /* facts in the side's pool */
-    uint64_t h;
-    int cnt;               /* facts present in the last crossing */
-    s_ivec_t ctx;          /* left side only: its contexts */
-} s_semi_t;
-
-typedef struct {
-    s_semi_t *s;
-    int n, cap;
-    int *pool;
-    int pn, pcap;
-    int *tab;              /* semi id + 1, 0 = empty */
-    int tcap;
-    s_ivec_t *idx;         /* fact -> semi ids */
-    int nidx;
-    s_ivec_t touched;      /* semis with cnt > 0 */
-} s_side_t;
-
-typedef struct {
-    int left, right;
-    uint32_t total, matched, act;
-    int zero;              /* ever seen as a whole transition */
+    uint16_t left;         /* left half id | S_ZERO */
+    uint16_t right;        /* right half: mask of sensor facts */
+    uint16_t next;         /* next context of the same left half | S_MARK */
 } s_ctx_t;
+
+typedef struct {
+    uint32_t total, matched, act;
+} s_cnt_t;
 
 struct gh_context {
     gh_context_cfg_t cfg;
-    int maxbin;
+    int maxbin, nsens;     /* nsens = 2 * bits sensor facts */
     double lo, hi;
     uint64_t n, restarts;
     uint64_t since;        /* steps since the last restart */
-    s_side_t side[2];      /* 0 left, 1 right */
+    size_t bytes;          /* allocated by the arrays below */
+    s_left_t *left;        /* left halves */
+    int nleft, cleft;
+    uint16_t *touched;     /* left halves with cnt > 0 */
+    int ntouched, ctouched;
+    uint16_t *pool;        /* facts of the left halves */
+    int npool, cpool;
+    uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
+    int ctab;
     s_ctx_t *ctx;
+    s_cnt_t *cnt;
     int nctx, cctx;
-    int lprev[S_MAX_FACTS], nlprev;
-    int pred[S_MAX_FACTS], npred;
-    s_ivec_t act, pot, ids;  /* scratch */
-    int oom;
+    uint16_t lprev[S_MAX_FACTS];
+    int nlprev;
+    unsigned pred;         /* facts the best contexts predicted */
+    uint16_t *act, *ids;   /* scratch: context ids */
+    int cact, cids;
+    uint32_t *pot;         /* scratch: left id | right mask << 16 */
+    int cpot;
 };
 
-static int s_push(s_ivec_t *v, int x)
+/* Make room for `need` elements of `size` bytes in *p (capacity *cap):
+ * grow by half, at least to `need` and to `first`; `soft` > 0 caps a growth
+ * that passes it at soft (the array's usual bound).  0, or -1 when out of
+ * memory (*p unchanged). */
+static int s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int first, int soft)
 {
-    if (v->n == v->cap) {
-        int nc = v->cap ? 2 * v->cap : 8;
-        int *p = realloc(v->v, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        v->v = p;
-        v->cap = nc;
-    }
-    v->v[v->n++] = x;
+    if (need <= *cap) return 0;
+    int nc = *cap + *cap / 2;
+    if (nc < first) nc = first;
+    if (soft > 0 && nc > soft && *cap < soft) nc = soft;
+    if (nc < need) nc = need;
+    void **pp = p;
+    void *q = realloc(*pp, (size_t)nc * size);
+    if (!q) return -1;
+    *pp = q;
+    c->bytes += (size_t)(nc - *cap) * size;
+    *cap = nc;
     return 0;
 }
 
-static void s_side_free(s_side_t *s)
-{
-    for (int i = 0; i < s->n; i++) free(s->s[i].ctx.v);
-    for (int i = 0; i < s->nidx; i++) free(s->idx[i].v);
-    free(s->s);
-    free(s->pool);
-    free(s->tab);
-    free(s->idx);
-    free(s->touched.v);
-    memset(s, 0, sizeof *s);
-}
-
-static uint64_t s_hash(const int *f, int n)
+static uint64_t s_hash(const uint16_t *f, int n)
 {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < n; i++) {
-        h ^= (uint64_t)(uint32_t)f[i];
+        h ^= f[i];
         h *= 1099511628211ull;
         h ^= h >> 29;
     }
     return h ^ (uint64_t)n;
 }
 
-static int s_side_rehash(s_side_t *s, int cap)
+static int s_rehash(gh_context_t *c, int cap)
 {
-    int *t = calloc((size_t)cap, sizeof *t);
+    uint16_t *t = calloc((size_t)cap, sizeof *t);
     if (!t) return -1;
-    for (int i = 0; i < s->n; i++) {
-        size_t j = (size_t)(s->s[i].h & (uint64_t)(cap - 1));
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        size_t j = (size_t)(s_hash(c->pool + e->off, e->len) & (uint64_t)(cap - 1));
         while (t[j]) j = (j + 1) & (size_t)(cap - 1);
-        t[j] = i + 1;
+        t[j] = (uint16_t)(i + 1);
     }
-    free(s->tab);
-    s->tab = t;
-    s->tcap = cap;
+    free(c->tab);
+    c->bytes += (size_t)(cap - c->ctab) * sizeof *t;
+    c->tab = t;
+    c->ctab = cap;
     return 0;
 }
 
-/* Id of the semi-context with facts f[0..n-1] (sorted), created when absent
- * (*fresh = 1).  -1 when out of memory. */
-static int s_side_get(s_side_t *s, const int *f, int n, int *fresh)
+/* Id of the left half with facts f[0..n-1] (sorted), created when absent.
+ * -1 when out of memory or ids. */
+static int s_left_get(gh_context_t *c, const uint16_t *f, int n)
 {
-    *fresh = 0;
-    if (2 * (s->n + 1) > s->tcap && s_side_rehash(s, s->tcap ? 2 * s->tcap : 64) != 0) return -1;
+    /* load at most 3/4 */
+    if (4 * (c->nleft + 1) > 3 * c->ctab && s_rehash(c, c->ctab ? 2 * c->ctab : 64) != 0) return -1;
     uint64_t h = s_hash(f, n);
-    size_t j = (size_t)(h & (uint64_t)(s->tcap - 1));
-    for (; s->tab[j]; j = (j + 1) & (size_t)(s->tcap - 1)) {
-        const s_semi_t *e = &s->s[s->tab[j] - 1];
-        if (e->h == h && e->len == n && !memcmp(s->pool + e->off, f, (size_t)n * sizeof *f)) return s->tab[j] - 1;
+    size_t j = (size_t)(h & (uint64_t)(c->ctab - 1));
+    for (; c->tab[j]; j = (j + 1) & (size_t)(c->ctab - 1)) {
+        const s_left_t *e = &c->left[c->tab[j] - 1];
+        if (e->len == n && !memcmp(c->pool + e->off, f, (size_t)n * sizeof *f)) return c->tab[j] - 1;
     }
-    if (s->n == s->cap) {
-        int nc = s->cap ? 2 * s->cap : 64;
-        s_semi_t *p = realloc(s->s, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        s->s = p;
-        s->cap = nc;
-    }
-    if (s->pn + n > s->pcap) {
-        int nc = s->pcap ? 2 * s->pcap : 256;
-        while (nc < s->pn + n) nc *= 2;
-        int *p = realloc(s->pool, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        s->pool = p;
-        s->pcap = nc;
-    }
-    int id = s->n;
-    for (int i = 0; i < n; i++) {
-        if (f[i] >= s->nidx) {
-            int nc = s->nidx ? s->nidx : 64;
-            while (nc <= f[i]) nc *= 2;
-            s_ivec_t *p = realloc(s->idx, (size_t)nc * sizeof *p);
-            if (!p) return -1;
-            memset(p + s->nidx, 0, (size_t)(nc - s->nidx) * sizeof *p);
-            s->idx = p;
-            s->nidx = nc;
-        }
-        if (s_push(&s->idx[f[i]], id) != 0) return -1;
-    }
-    s_semi_t *e = &s->s[id];
-    memset(e, 0, sizeof *e);
-    e->off = s->pn;
-    e->len = n;
-    e->h = h;
-    memcpy(s->pool + s->pn, f, (size_t)n * sizeof *f);
-    s->pn += n;
-    s->n++;
-    s->tab[j] = id + 1;
-    *fresh = 1;
+    if (c->nleft >= S_MAX_IDS) return -1;
+    if (s_grow(c, &c->left, &c->cleft, c->nleft + 1, sizeof *c->left, 64, 0) != 0) return -1;
+    if (s_grow(c, &c->touched, &c->ctouched, c->cleft, sizeof *c->touched, 0, 0) != 0) return -1;
+    if (s_grow(c, &c->pool, &c->cpool, c->npool + n, sizeof *c->pool, 256, 0) != 0) return -1;
+    int id = c->nleft++;
+    s_left_t *e = &c->left[id];
+    e->off = (uint32_t)c->npool;
+    e->len = (uint8_t)n;
+    e->cnt = 0;
+    e->head = S_NONE;
+    memcpy(c->pool + c->npool, f, (size_t)n * sizeof *f);
+    c->npool += n;
+    c->tab[j] = (uint16_t)(id + 1);
     return id;
 }
 
-/* Count, for every semi-context sharing a fact with f[0..n-1], how many of
- * its facts are in f. */
-static int s_side_cross(s_side_t *s, const int *f, int n)
+/* Position in f[0..n-1] (sorted; its sensor facts first, as the bit set
+ * sens) of fact x, or -1. */
+static int s_pos(const gh_context_t *c, unsigned sens, int nsf, const uint16_t *f, int n, unsigned x)
 {
-    for (int i = 0; i < s->touched.n; i++) s->s[s->touched.v[i]].cnt = 0;
-    s->touched.n = 0;
-    for (int i = 0; i < n; i++) {
-        if (f[i] >= s->nidx) continue;
-        const s_ivec_t *l = &s->idx[f[i]];
-        for (int k = 0; k < l->n; k++)
-            if (s->s[l->v[k]].cnt++ == 0 && s_push(&s->touched, l->v[k]) != 0) return -1;
-    }
-    return 0;
+    if (x < (unsigned)c->nsens)
+        return (sens >> x) & 1 ? __builtin_popcount(sens & ((1u << x) - 1)) : -1;
+    for (int i = nsf; i < n; i++) if (f[i] == x) return i;
+    return -1;
 }
 
-/* Sorted intersection of semi-context e's facts with f[0..n-1] into out. */
-static int s_inter(const s_side_t *s, const s_semi_t *e, const int *f, int n, int *out)
+/* Count, for every left half, how many of its facts are in f[0..n-1]
+ * (sorted), and list in `touched` those with any, in inverted-index order
+ * (see the file header). */
+static void s_cross(gh_context_t *c, const uint16_t *f, int n)
 {
-    const int *a = s->pool + e->off;
+    unsigned sens = 0;
+    int nsf = 0;
+    while (nsf < n && f[nsf] < c->nsens) sens |= 1u << f[nsf++];
+    int start[S_MAX_FACTS + 1] = { 0 };
+    for (int i = 0; i < c->nleft; i++) {
+        s_left_t *e = &c->left[i];
+        const uint16_t *a = c->pool + e->off;
+        int k = 0, first = -1;
+        for (int j = 0; j < e->len; j++) {
+            int p = s_pos(c, sens, nsf, f, n, a[j]);
+            if (p < 0) continue;
+            if (first < 0) first = p;
+            k++;
+        }
+        e->cnt = (uint8_t)k;
+        if (k) start[first + 1]++;
+    }
+    for (int p = 1; p <= n; p++) start[p] += start[p - 1];
+    c->ntouched = start[n];
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        if (!e->cnt) continue;
+        const uint16_t *a = c->pool + e->off;
+        int p = -1;
+        for (int j = 0; p < 0; j++) p = s_pos(c, sens, nsf, f, n, a[j]);
+        c->touched[start[p]++] = (uint16_t)i;
+    }
+}
+
+/* Sorted intersection of left half e's facts with f[0..n-1] into out. */
+static int s_inter(const gh_context_t *c, const s_left_t *e, const uint16_t *f, int n, uint16_t *out)
+{
+    const uint16_t *a = c->pool + e->off;
     int i = 0, j = 0, k = 0;
     while (i < e->len && j < n) {
         if (a[i] < f[j]) i++;
@@ -202,51 +221,47 @@ static int s_inter(const s_side_t *s, const s_semi_t *e, const int *f, int n, in
     return k;
 }
 
-/* Context (left l, right r), created when absent (*fresh = 1); -1 = OOM. */
-static int s_ctx_get(gh_context_t *c, int l, int r, int *fresh)
+/* Context (left facts lf[0..ln-1], right mask r), created when absent
+ * (*fresh = 1); -1 when out of memory or ids. */
+static int s_ctx_get(gh_context_t *c, const uint16_t *lf, int ln, unsigned r, int *fresh)
 {
     *fresh = 0;
-    s_ivec_t *v = &c->side[0].s[l].ctx;
-    for (int i = 0; i < v->n; i++) if (c->ctx[v->v[i]].right == r) return v->v[i];
-    if (c->nctx == c->cctx) {
-        /* doubling, but not far past max_contexts: the memory restarts
-         * there, only one step's new contexts can overshoot it */
-        int nc = c->cctx ? 2 * c->cctx : 256, cap = c->cfg.max_contexts + 256;
-        if (nc > cap && c->cctx < cap) nc = cap;
-        s_ctx_t *p = realloc(c->ctx, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        c->ctx = p;
-        c->cctx = nc;
+    int l = s_left_get(c, lf, ln);
+    if (l < 0) return -1;
+    int tail = -1;         /* last context of l; -1 = none */
+    for (int id = c->left[l].head; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+        if (c->ctx[id].right == r) return id;
+        tail = id;
     }
-    int id = c->nctx;
-    if (s_push(v, id) != 0) return -1;
-    memset(&c->ctx[id], 0, sizeof c->ctx[id]);
-    c->ctx[id].left = l;
-    c->ctx[id].right = r;
-    c->nctx++;
+    if (c->nctx >= S_MAX_IDS) return -1;
+    if (c->nctx == c->cctx) {
+        /* not far past max_contexts: the memory restarts there, only one
+         * step's new contexts can overshoot it */
+        int cap = c->cctx, soft = c->cfg.max_contexts + 64;
+        if (s_grow(c, &c->ctx, &cap, c->nctx + 1, sizeof *c->ctx, 256, soft) != 0) return -1;
+        cap = c->cctx;
+        if (s_grow(c, &c->cnt, &cap, c->nctx + 1, sizeof *c->cnt, 256, soft) != 0) return -1;
+        c->cctx = cap;
+    }
+    int id = c->nctx++;
+    /* linked after the growth: the arrays may have moved */
+    if (tail < 0) c->left[l].head = (uint16_t)id;
+    else c->ctx[tail].next = (uint16_t)((c->ctx[tail].next & S_MARK) | id);
+    c->ctx[id].left = (uint16_t)l;
+    c->ctx[id].right = (uint16_t)r;
+    c->ctx[id].next = S_NONE;
+    memset(&c->cnt[id], 0, sizeof c->cnt[id]);
     *fresh = 1;
     return id;
 }
 
-/* Context for the fact sets (lf, rf), created when absent. */
-static int s_ctx_get_facts(gh_context_t *c, const int *lf, int ln, const int *rf, int rn, int *fresh)
-{
-    int f1, f2;
-    int l = s_side_get(&c->side[0], lf, ln, &f1);
-    int r = l < 0 ? -1 : s_side_get(&c->side[1], rf, rn, &f2);
-    if (r < 0) return -1;
-    return s_ctx_get(c, l, r, fresh);
-}
-
+/* Empty memory; the arrays keep their capacity. */
 static void s_reset(gh_context_t *c)
 {
-    s_side_free(&c->side[0]);
-    s_side_free(&c->side[1]);
-    free(c->ctx);
-    c->ctx = NULL;
-    c->nctx = c->cctx = 0;
-    c->nlprev = c->npred = 0;
-    c->oom = 0;
+    c->nleft = c->ntouched = c->npool = c->nctx = 0;
+    if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
+    c->nlprev = 0;
+    c->pred = 0;
     c->since = 0;
 }
 
@@ -268,10 +283,12 @@ gh_context_t *gh_context_new(const gh_context_cfg_t *cfg)
         if (cfg->bits > 0) c->cfg.bits = cfg->bits > 8 ? 8 : cfg->bits;
         if (cfg->max_left > 0) c->cfg.max_left = cfg->max_left;
         if (cfg->max_active > 0) c->cfg.max_active = cfg->max_active;
-        if (cfg->max_contexts > 0) c->cfg.max_contexts = cfg->max_contexts;
+        if (cfg->max_contexts > 0)
+            c->cfg.max_contexts = cfg->max_contexts > S_MAX_CONTEXTS ? S_MAX_CONTEXTS : cfg->max_contexts;
     }
     if (c->cfg.max_active > S_MAX_FACTS - c->cfg.bits) c->cfg.max_active = S_MAX_FACTS - c->cfg.bits;
     c->maxbin = (1 << c->cfg.bits) - 1;
+    c->nsens = 2 * c->cfg.bits;
     return c;
 }
 
@@ -279,138 +296,134 @@ void gh_context_destroy(gh_context_t **cp)
 {
     if (!cp || !*cp) return;
     gh_context_t *c = *cp;
-    s_reset(c);
-    free(c->act.v);
-    free(c->pot.v);
-    free(c->ids.v);
+    free(c->left);
+    free(c->touched);
+    free(c->pool);
+    free(c->tab);
+    free(c->ctx);
+    free(c->cnt);
+    free(c->act);
+    free(c->ids);
+    free(c->pot);
     free(c);
     *cp = NULL;
 }
 
 uint64_t gh_context_restarts(const gh_context_t *c) { return c->restarts; }
 
-static int s_int_cmp(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return x < y ? -1 : x > y;
-}
+size_t gh_context_bytes(const gh_context_t *c) { return sizeof *c + c->bytes; }
 
-static int s_in(const int *f, int n, int x)
-{
-    for (int i = 0; i < n; i++) if (f[i] == x) return 1;
-    return 0;
-}
-
-/* One step on the sorted sensor facts s[0..ns-1]; returns the score, or -1
+/* One step on the sensor facts as the mask sm; returns the score, or -1
  * when out of memory (the caller restarts). */
-static double s_step_facts(gh_context_t *c, const int *s, int ns)
+static double s_step_facts(gh_context_t *c, unsigned sm)
 {
-    const int B = c->cfg.bits;
-    s_side_t *L = &c->side[0], *R = &c->side[1];
     int fresh;
 
     /* prediction error: weight of the facts the best contexts did not predict */
     double err = 0;
-    for (int i = 0; i < ns; i++) if (!s_in(c->pred, c->npred, s[i])) err += (double)(1 << (s[i] / 2));
+    for (unsigned m = sm & ~c->pred; m; m &= m - 1) err += (double)(1 << (__builtin_ctz(m) / 2));
     err /= c->maxbin;
 
     /* the whole transition as a zero-level context */
     int newctx = -1, newflag = 0;
     if (c->nlprev > 0) {
-        int id = s_ctx_get_facts(c, c->lprev, c->nlprev, s, ns, &fresh);
+        int id = s_ctx_get(c, c->lprev, c->nlprev, sm, &fresh);
         if (id < 0) return -1;
-        c->ctx[id].zero = 1;
+        c->ctx[id].left |= S_ZERO;
         if (fresh) { newflag = 1; newctx = id; }
     }
 
-    /* right halves matching now; left halves matched the previous step */
-    if (s_side_cross(R, s, ns) != 0) return -1;
-    int selected = 0;
-    c->act.n = c->pot.n = 0;
-    for (int t = 0; t < L->touched.n; t++) {
-        int l = L->touched.v[t];
-        const s_semi_t *le = &L->s[l];
+    /* right halves matching now; left halves matched the previous step
+     * (touched: halves that existed then) */
+    int selected = 0, nact = 0, npot = 0;
+    for (int t = 0; t < c->ntouched; t++) {
+        int l = c->touched[t];
+        const s_left_t *le = &c->left[l];
         int full = le->cnt == le->len;
-        for (int k = 0; k < le->ctx.n; k++) {
-            int id = le->ctx.v[k];
+        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
-            s_ctx_t *x = &c->ctx[id];
-            const s_semi_t *re = &R->s[x->right];
+            const s_ctx_t *x = &c->ctx[id];
+            s_cnt_t *xc = &c->cnt[id];
+            unsigned rc = (unsigned)__builtin_popcount(x->right & sm);
             int cand = 0;
             if (full) {
+                unsigned rl = (unsigned)__builtin_popcount(x->right);
                 selected++;
-                x->total += (uint32_t)re->len;
-                if (re->cnt > 0) {
-                    x->matched += (uint32_t)re->cnt;
-                    if (re->cnt == re->len) {
-                        x->act++;
-                        if (s_push(&c->act, id) != 0) return -1;
+                xc->total += rl;
+                if (rc > 0) {
+                    xc->matched += rc;
+                    if (rc == rl) {
+                        xc->act++;
+                        if (s_grow(c, &c->act, &c->cact, nact + 1, sizeof *c->act, 64, 0) != 0) return -1;
+                        c->act[nact++] = (uint16_t)id;
                     } else cand = 1;
                 }
-            } else cand = re->cnt > 0;
-            if (cand && x->zero && newflag && le->cnt <= c->cfg.max_left) {
-                if (s_push(&c->pot, l) != 0 || s_push(&c->pot, x->right) != 0) return -1;
+            } else cand = rc > 0;
+            if (cand && (x->left & S_ZERO) && newflag && le->cnt <= c->cfg.max_left) {
+                if (s_grow(c, &c->pot, &c->cpot, npot + 1, sizeof *c->pot, 64, 0) != 0) return -1;
+                c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
         }
     }
-    double fam = selected > 0 ? (double)c->act.n / selected : 0.0;
+    double fam = selected > 0 ? (double)nact / selected : 0.0;
 
     /* the next left side: these facts and the most active contexts */
-    int nl = 0, lf[S_MAX_FACTS];
-    for (int i = 0; i < ns; i++) lf[nl++] = s[i];
-    int na = c->act.n;
-    for (int m = 0; m < c->cfg.max_active && m < na; m++) {
+    int nl = 0;
+    uint16_t lf[S_MAX_FACTS];
+    for (unsigned m = sm; m; m &= m - 1) lf[nl++] = (uint16_t)__builtin_ctz(m);
+    for (int m = 0; m < c->cfg.max_active && m < nact; m++) {
         /* selection of the most activated (ties: the older context) */
         int best = m;
-        for (int i = m + 1; i < na; i++) {
-            const s_ctx_t *a = &c->ctx[c->act.v[i]], *b = &c->ctx[c->act.v[best]];
-            if (a->act > b->act || (a->act == b->act && c->act.v[i] < c->act.v[best])) best = i;
+        for (int i = m + 1; i < nact; i++) {
+            uint32_t a = c->cnt[c->act[i]].act, b = c->cnt[c->act[best]].act;
+            if (a > b || (a == b && c->act[i] < c->act[best])) best = i;
         }
-        int tmp = c->act.v[m];
-        c->act.v[m] = c->act.v[best];
-        c->act.v[best] = tmp;
-        lf[nl++] = 2 * B + c->act.v[m];
+        uint16_t tmp = c->act[m];
+        c->act[m] = c->act[best];
+        c->act[best] = tmp;
+        /* sensor facts come first; neuron facts go in sorted */
+        uint16_t f = (uint16_t)(c->nsens + c->act[m]);
+        int i = nl++;
+        for (; i > 0 && lf[i - 1] > f; i--) lf[i] = lf[i - 1];
+        lf[i] = f;
     }
-    qsort(lf, (size_t)nl, sizeof *lf, s_int_cmp);
 
     /* store the candidate contexts: overlaps of known transitions with this one */
     double nov = 0;
     if (newflag) {
-        c->ids.n = 0;
-        if (s_push(&c->ids, newctx) != 0) return -1;
-        int added = 1;
-        for (int p = 0; p + 1 < c->pot.n; p += 2) {
-            int li[S_MAX_FACTS], ri[S_MAX_FACTS];
-            int ln = s_inter(L, &L->s[c->pot.v[p]], c->lprev, c->nlprev, li);
-            int rn = s_inter(R, &R->s[c->pot.v[p + 1]], s, ns, ri);
-            int id = s_ctx_get_facts(c, li, ln, ri, rn, &fresh);
-            if (id < 0) return -1;
+        int nids = 0, added = 1;
+        if (s_grow(c, &c->ids, &c->cids, npot + 1, sizeof *c->ids, 64, 0) != 0) return -1;
+        c->ctx[newctx].next |= S_MARK;
+        c->ids[nids++] = (uint16_t)newctx;
+        int rc = 0;
+        for (int p = 0; p < npot; p++) {
+            uint16_t li[S_MAX_FACTS];
+            int ln = s_inter(c, &c->left[c->pot[p] & 0xffff], c->lprev, c->nlprev, li);
+            int id = s_ctx_get(c, li, ln, (c->pot[p] >> 16) & sm, &fresh);
+            if (id < 0) { rc = -1; break; }
             if (fresh) added++;
-            if (!s_in(c->ids.v, c->ids.n, id) && s_push(&c->ids, id) != 0) return -1;
+            if (!(c->ctx[id].next & S_MARK)) {
+                c->ctx[id].next |= S_MARK;
+                c->ids[nids++] = (uint16_t)id;
+            }
         }
-        nov = (double)added / c->ids.n;
+        for (int i = 0; i < nids; i++) c->ctx[c->ids[i]].next &= (uint16_t)~S_MARK;
+        if (rc < 0) return -1;
+        nov = (double)added / nids;
     }
 
     /* left halves matching now, and the prediction for the next step */
-    if (s_side_cross(L, lf, nl) != 0) return -1;
+    s_cross(c, lf, nl);
     double wmax = 0;
-    c->ids.n = 0;
-    for (int t = 0; t < L->touched.n; t++) {
-        const s_semi_t *le = &L->s[L->touched.v[t]];
+    c->pred = 0;
+    for (int t = 0; t < c->ntouched; t++) {
+        const s_left_t *le = &c->left[c->touched[t]];
         if (le->cnt != le->len) continue;
-        for (int k = 0; k < le->ctx.n; k++) {
-            const s_ctx_t *x = &c->ctx[le->ctx.v[k]];
-            double w = x->total > 0 ? (double)x->matched / x->total : 0.0;
-            if (w > wmax) { wmax = w; c->ids.n = 0; }
-            if (w >= wmax && s_push(&c->ids, le->ctx.v[k]) != 0) return -1;
-        }
-    }
-    c->npred = 0;
-    for (int i = 0; i < c->ids.n; i++) {
-        const s_semi_t *re = &R->s[c->ctx[c->ids.v[i]].right];
-        for (int k = 0; k < re->len; k++) {
-            int f = R->pool[re->off + k];
-            if (!s_in(c->pred, c->npred, f) && c->npred < S_MAX_FACTS) c->pred[c->npred++] = f;
+        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+            const s_cnt_t *xc = &c->cnt[id];
+            double w = xc->total > 0 ? (double)xc->matched / xc->total : 0.0;
+            if (w > wmax) { wmax = w; c->pred = 0; }
+            if (w >= wmax) c->pred |= c->ctx[id].right;
         }
     }
     memcpy(c->lprev, lf, (size_t)nl * sizeof *lf);
@@ -440,13 +453,13 @@ double gh_context_step(gh_context_t *c, double x)
     int q = (int)((x - c->lo) / step);
     if (q < 0) q = 0;
     if (q > c->maxbin) q = c->maxbin;
-    int s[16], ns = 0;
-    for (int b = 0; b < c->cfg.bits; b++) s[ns++] = 2 * b + ((q >> b) & 1);
+    unsigned sm = 0;
+    for (int b = 0; b < c->cfg.bits; b++) sm |= 1u << (2 * b + ((q >> b) & 1));
     if (c->nctx >= c->cfg.max_contexts) {
         s_reset(c);
         c->restarts++;
     }
-    double r = s_step_facts(c, s, ns);
+    double r = s_step_facts(c, sm);
     if (r < 0) {
         s_reset(c);
         c->restarts++;

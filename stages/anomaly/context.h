@@ -42,6 +42,7 @@
 #ifndef GH_CONTEXT_H
 #define GH_CONTEXT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -69,5 +70,9 @@ double gh_context_step(gh_context_t *c, double x);
 
 /* Restarts so far (saturation or range growth). */
 uint64_t gh_context_restarts(const gh_context_t *c);
+
+/* Bytes this detector holds: its struct and the capacity of its arrays
+ * (allocator overhead not counted). */
+size_t gh_context_bytes(const gh_context_t *c);
 
 #endif
