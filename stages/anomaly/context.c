@@ -2,14 +2,16 @@
  * Mikhail Smirnov, clean-room; see context.h for the model).
  *
  * Layout, chosen to keep one model small (thousands of series each run one).
- * Facts are 16-bit: sensor facts 0 .. 2*bits-1, then one neuron fact per
- * context id.  A right half only ever holds sensor facts, at most one per
- * bit position, so it is a bit mask stored in the context itself.  Left
- * halves ("semi-contexts", shared by the contexts that start with them)
- * keep their sorted facts in one pool, are found through an open-addressing
- * table of 16-bit ids, and chain their contexts in creation order through
- * the contexts' `next` field.  A context is 6 bytes of links plus 12 of
- * counters.  Every array is flat (no per-fact or per-semi allocation),
+ * A fact set is a mask of sensor facts (2*bits of them, bit 2b + v: bit b
+ * of the quantised value is v) and a sorted list of neuron facts (context
+ * ids, 16-bit); in the model's fact order the sensor facts come first.  A
+ * right half only ever holds sensor facts, so it is a mask stored in the
+ * context itself.  Left halves ("semi-contexts", shared by the contexts
+ * that start with them) keep their neuron facts in one pool, are found
+ * through an open-addressing table of 16-bit ids, and chain their contexts
+ * in creation order through the contexts' `next` field.  A context is 6
+ * bytes of links plus 12 of counters, a left half 12 bytes plus 2 per
+ * neuron fact.  Every array is flat (no per-fact or per-semi allocation),
  * grows by half when full, and is kept across a memory restart, which only
  * resets the counts: a model holds at most its peak, and a restart neither
  * allocates nor fragments.
@@ -38,7 +40,7 @@
 /* Ids (contexts, left halves) are 15-bit; 0x7fff ends a chain and bit 15
  * of `next` marks a context while a step counts distinct ones.  One step at
  * most doubles the contexts (+1), so max_contexts is capped at a bound that
- * keeps every id and neuron fact (2*bits + id) in range. */
+ * keeps every id in range. */
 #define S_NONE 0x7fffu
 #define S_MARK 0x8000u
 #define S_MAX_IDS 0x7ffe
@@ -46,10 +48,18 @@
 #define S_ZERO 0x8000u     /* bit 15 of `left`: seen as a whole transition */
 
 typedef struct {
-    uint32_t off;          /* facts: pool[off .. off + len - 1], sorted */
+    uint32_t off;          /* neuron facts: pool[off .. off + nn - 1], sorted */
     uint16_t head;         /* first context, S_NONE = none */
-    uint8_t len, cnt;      /* facts; of them present in the last crossing */
+    uint16_t sens;         /* sensor facts */
+    uint8_t nn, len;       /* neuron facts; all facts */
+    uint8_t cnt, first;    /* last crossing: facts present, position of the first */
 } s_left_t;
+
+typedef struct {
+    unsigned sens;
+    int nn;
+    uint16_t neu[S_MAX_FACTS];
+} s_facts_t;
 
 typedef struct {
     uint16_t left;         /* left half id | S_ZERO */
@@ -63,7 +73,7 @@ typedef struct {
 
 struct gh_context {
     gh_context_cfg_t cfg;
-    int maxbin, nsens;     /* nsens = 2 * bits sensor facts */
+    int maxbin;
     double lo, hi;
     uint64_t n, restarts;
     uint64_t since;        /* steps since the last restart */
@@ -72,15 +82,15 @@ struct gh_context {
     int nleft, cleft;
     uint16_t *touched;     /* left halves with cnt > 0 */
     int ntouched, ctouched;
-    uint16_t *pool;        /* facts of the left halves */
+    uint16_t *pool;        /* neuron facts of the left halves */
     int npool, cpool;
     uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
     int ctab;
     s_ctx_t *ctx;
     s_cnt_t *cnt;
     int nctx, cctx;
-    uint16_t lprev[S_MAX_FACTS];
-    int nlprev;
+    s_facts_t lprev;       /* the previous left side */
+    int haveprev;
     unsigned pred;         /* facts the best contexts predicted */
     uint16_t *act, *ids;   /* scratch: context ids */
     int cact, cids;
@@ -108,15 +118,26 @@ static int s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int
     return 0;
 }
 
-static uint64_t s_hash(const uint16_t *f, int n)
+/* Bits set in a 16-bit mask (a table: no popcount instruction at the
+ * default -march). */
+static const uint8_t s_pop8[256] = {
+#define S_P2(n) n, n + 1, n + 1, n + 2
+#define S_P4(n) S_P2(n), S_P2(n + 1), S_P2(n + 1), S_P2(n + 2)
+#define S_P6(n) S_P4(n), S_P4(n + 1), S_P4(n + 1), S_P4(n + 2)
+    S_P6(0), S_P6(1), S_P6(1), S_P6(2)
+};
+
+static inline int s_pop(unsigned m) { return s_pop8[m & 255] + s_pop8[(m >> 8) & 255]; }
+
+static uint64_t s_hash(unsigned sens, const uint16_t *neu, int nn)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < n; i++) {
-        h ^= f[i];
+    uint64_t h = 1469598103934665603ull ^ sens;
+    for (int i = 0; i < nn; i++) {
+        h ^= neu[i];
         h *= 1099511628211ull;
         h ^= h >> 29;
     }
-    return h ^ (uint64_t)n;
+    return h ^ (uint64_t)nn;
 }
 
 static int s_rehash(gh_context_t *c, int cap)
@@ -125,7 +146,7 @@ static int s_rehash(gh_context_t *c, int cap)
     if (!t) return -1;
     for (int i = 0; i < c->nleft; i++) {
         const s_left_t *e = &c->left[i];
-        size_t j = (size_t)(s_hash(c->pool + e->off, e->len) & (uint64_t)(cap - 1));
+        size_t j = (size_t)(s_hash(e->sens, c->pool + e->off, e->nn) & (uint64_t)(cap - 1));
         while (t[j]) j = (j + 1) & (size_t)(cap - 1);
         t[j] = (uint16_t)(i + 1);
     }
@@ -136,17 +157,19 @@ static int s_rehash(gh_context_t *c, int cap)
     return 0;
 }
 
-/* Id of the left half with facts f[0..n-1] (sorted), created when absent.
- * -1 when out of memory or ids. */
-static int s_left_get(gh_context_t *c, const uint16_t *f, int n)
+/* Id of the left half with facts f, created when absent.  -1 when out of
+ * memory or ids. */
+static int s_left_get(gh_context_t *c, const s_facts_t *f)
 {
+    int n = f->nn;
     /* load at most 3/4 */
     if (4 * (c->nleft + 1) > 3 * c->ctab && s_rehash(c, c->ctab ? 2 * c->ctab : 64) != 0) return -1;
-    uint64_t h = s_hash(f, n);
+    uint64_t h = s_hash(f->sens, f->neu, n);
     size_t j = (size_t)(h & (uint64_t)(c->ctab - 1));
     for (; c->tab[j]; j = (j + 1) & (size_t)(c->ctab - 1)) {
         const s_left_t *e = &c->left[c->tab[j] - 1];
-        if (e->len == n && !memcmp(c->pool + e->off, f, (size_t)n * sizeof *f)) return c->tab[j] - 1;
+        if (e->sens == f->sens && e->nn == n && !memcmp(c->pool + e->off, f->neu, (size_t)n * sizeof *f->neu))
+            return c->tab[j] - 1;
     }
     if (c->nleft >= S_MAX_IDS) return -1;
     if (s_grow(c, &c->left, &c->cleft, c->nleft + 1, sizeof *c->left, 64, 0) != 0) return -1;
@@ -155,78 +178,104 @@ static int s_left_get(gh_context_t *c, const uint16_t *f, int n)
     int id = c->nleft++;
     s_left_t *e = &c->left[id];
     e->off = (uint32_t)c->npool;
-    e->len = (uint8_t)n;
+    e->sens = (uint16_t)f->sens;
+    e->nn = (uint8_t)n;
+    e->len = (uint8_t)(s_pop(f->sens) + n);
     e->cnt = 0;
     e->head = S_NONE;
-    memcpy(c->pool + c->npool, f, (size_t)n * sizeof *f);
+    memcpy(c->pool + c->npool, f->neu, (size_t)n * sizeof *f->neu);
     c->npool += n;
     c->tab[j] = (uint16_t)(id + 1);
     return id;
 }
 
-/* Position in f[0..n-1] (sorted; its sensor facts first, as the bit set
- * sens) of fact x, or -1. */
-static int s_pos(const gh_context_t *c, unsigned sens, int nsf, const uint16_t *f, int n, unsigned x)
-{
-    if (x < (unsigned)c->nsens)
-        return (sens >> x) & 1 ? __builtin_popcount(sens & ((1u << x) - 1)) : -1;
-    for (int i = nsf; i < n; i++) if (f[i] == x) return i;
-    return -1;
-}
+/* A fact set to cross the left halves with: q, its sensor facts counted
+ * and its neuron facts hashed into 64 bits (most facts of a half miss
+ * them all, which one bit test tells). */
+typedef struct {
+    const s_facts_t *q;
+    int nsf;
+    uint64_t bloom;
+} s_query_t;
 
-/* Count, for every left half, how many of its facts are in f[0..n-1]
- * (sorted), and list in `touched` those with any, in inverted-index order
- * (see the file header). */
-static void s_cross(gh_context_t *c, const uint16_t *f, int n)
+/* Facts of left half e present in the query; *first = the position in q,
+ * in fact order, of the first of them (-1: none). */
+static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq, int *first)
 {
-    unsigned sens = 0;
-    int nsf = 0;
-    while (nsf < n && f[nsf] < c->nsens) sens |= 1u << f[nsf++];
-    int start[S_MAX_FACTS + 1] = { 0 };
-    for (int i = 0; i < c->nleft; i++) {
-        s_left_t *e = &c->left[i];
-        const uint16_t *a = c->pool + e->off;
-        int k = 0, first = -1;
-        for (int j = 0; j < e->len; j++) {
-            int p = s_pos(c, sens, nsf, f, n, a[j]);
-            if (p < 0) continue;
-            if (first < 0) first = p;
-            k++;
-        }
-        e->cnt = (uint8_t)k;
-        if (k) start[first + 1]++;
-    }
-    for (int p = 1; p <= n; p++) start[p] += start[p - 1];
-    c->ntouched = start[n];
-    for (int i = 0; i < c->nleft; i++) {
-        const s_left_t *e = &c->left[i];
-        if (!e->cnt) continue;
-        const uint16_t *a = c->pool + e->off;
-        int p = -1;
-        for (int j = 0; p < 0; j++) p = s_pos(c, sens, nsf, f, n, a[j]);
-        c->touched[start[p]++] = (uint16_t)i;
-    }
-}
-
-/* Sorted intersection of left half e's facts with f[0..n-1] into out. */
-static int s_inter(const gh_context_t *c, const s_left_t *e, const uint16_t *f, int n, uint16_t *out)
-{
+    const s_facts_t *q = qq->q;
+    unsigned m = e->sens & q->sens;
+    int k = s_pop(m);
+    /* q holds one sensor fact per bit position b (fact 2b or 2b+1), in
+     * that order: fact x is at position x / 2 */
+    *first = m ? __builtin_ctz(m) / 2 : -1;
     const uint16_t *a = c->pool + e->off;
-    int i = 0, j = 0, k = 0;
-    while (i < e->len && j < n) {
-        if (a[i] < f[j]) i++;
-        else if (a[i] > f[j]) j++;
-        else { out[k++] = a[i]; i++; j++; }
+    for (int i = 0; i < e->nn; i++) {
+        if (!((qq->bloom >> (a[i] & 63)) & 1)) continue;
+        for (int j = 0; j < q->nn; j++)
+            if (q->neu[j] == a[i]) {
+                /* both sorted: the first found is the first in q */
+                if (*first < 0) *first = qq->nsf + j;
+                k++;
+                break;
+            }
     }
     return k;
 }
 
-/* Context (left facts lf[0..ln-1], right mask r), created when absent
- * (*fresh = 1); -1 when out of memory or ids. */
-static int s_ctx_get(gh_context_t *c, const uint16_t *lf, int ln, unsigned r, int *fresh)
+/* Count, for every left half, how many of its facts are in q (the next
+ * left side: its sensor facts one per bit position) and list in `touched`
+ * those with any, by id. */
+static void s_cross(gh_context_t *c, const s_facts_t *q)
+{
+    s_query_t qq = { q, c->cfg.bits, 0 };
+    for (int j = 0; j < q->nn; j++) qq.bloom |= 1ull << (q->neu[j] & 63);
+    int first, nt = 0;
+    for (int i = 0; i < c->nleft; i++) {
+        s_left_t *e = &c->left[i];
+        e->cnt = (uint8_t)s_match(c, e, &qq, &first);
+        if (e->cnt) {
+            e->first = (uint8_t)first;
+            c->touched[nt++] = (uint16_t)i;
+        }
+    }
+    c->ntouched = nt;
+}
+
+/* Order `touched` as an inverted-index walk would have: by the position in
+ * the crossed set of their first present fact, then by id.  Only the
+ * derived contexts depend on that order (their ids do). */
+static void s_touched_order(gh_context_t *c)
+{
+    int start[S_MAX_FACTS + 1] = { 0 };
+    for (int t = 0; t < c->ntouched; t++) start[c->left[c->touched[t]].first + 1]++;
+    for (int p = 1; p <= S_MAX_FACTS; p++) start[p] += start[p - 1];
+    /* lefts made since the crossing have cnt 0 */
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        if (e->cnt) c->touched[start[e->first]++] = (uint16_t)i;
+    }
+}
+
+/* Intersection of left half e's facts with q into out. */
+static void s_inter(const gh_context_t *c, const s_left_t *e, const s_facts_t *q, s_facts_t *out)
+{
+    const uint16_t *a = c->pool + e->off;
+    int i = 0, j = 0, k = 0;
+    while (i < e->nn && j < q->nn) {
+        if (a[i] < q->neu[j]) i++;
+        else if (a[i] > q->neu[j]) j++;
+        else { out->neu[k++] = a[i]; i++; j++; }
+    }
+    out->nn = k;
+    out->sens = e->sens & q->sens;
+}
+
+/* Context (left facts lf, right mask r), created when absent (*fresh = 1);
+ * -1 when out of memory or ids. */
+static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fresh)
 {
     *fresh = 0;
-    int l = s_left_get(c, lf, ln);
+    int l = s_left_get(c, lf);
     if (l < 0) return -1;
     int tail = -1;         /* last context of l; -1 = none */
     for (int id = c->left[l].head; id != S_NONE; id = c->ctx[id].next & S_NONE) {
@@ -260,7 +309,7 @@ static void s_reset(gh_context_t *c)
 {
     c->nleft = c->ntouched = c->npool = c->nctx = 0;
     if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
-    c->nlprev = 0;
+    c->haveprev = 0;
     c->pred = 0;
     c->since = 0;
 }
@@ -288,7 +337,6 @@ gh_context_t *gh_context_new(const gh_context_cfg_t *cfg)
     }
     if (c->cfg.max_active > S_MAX_FACTS - c->cfg.bits) c->cfg.max_active = S_MAX_FACTS - c->cfg.bits;
     c->maxbin = (1 << c->cfg.bits) - 1;
-    c->nsens = 2 * c->cfg.bits;
     return c;
 }
 
@@ -321,13 +369,14 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
 
     /* prediction error: weight of the facts the best contexts did not predict */
     double err = 0;
-    for (unsigned m = sm & ~c->pred; m; m &= m - 1) err += (double)(1 << (__builtin_ctz(m) / 2));
+    unsigned miss = sm & ~c->pred;
+    for (int f = 0; f < 2 * c->cfg.bits; f++) if ((miss >> f) & 1) err += (double)(1 << (f / 2));
     err /= c->maxbin;
 
     /* the whole transition as a zero-level context */
     int newctx = -1, newflag = 0;
-    if (c->nlprev > 0) {
-        int id = s_ctx_get(c, c->lprev, c->nlprev, sm, &fresh);
+    if (c->haveprev) {
+        int id = s_ctx_get(c, &c->lprev, sm, &fresh);
         if (id < 0) return -1;
         c->ctx[id].left |= S_ZERO;
         if (fresh) { newflag = 1; newctx = id; }
@@ -336,6 +385,7 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     /* right halves matching now; left halves matched the previous step
      * (touched: halves that existed then) */
     int selected = 0, nact = 0, npot = 0;
+    if (newflag) s_touched_order(c);
     for (int t = 0; t < c->ntouched; t++) {
         int l = c->touched[t];
         const s_left_t *le = &c->left[l];
@@ -344,10 +394,10 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
             s_cnt_t *xc = &c->cnt[id];
-            unsigned rc = (unsigned)__builtin_popcount(x->right & sm);
+            unsigned rc = (unsigned)s_pop(x->right & sm);
             int cand = 0;
             if (full) {
-                unsigned rl = (unsigned)__builtin_popcount(x->right);
+                unsigned rl = (unsigned)s_pop(x->right);
                 selected++;
                 xc->total += rl;
                 if (rc > 0) {
@@ -368,9 +418,9 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     double fam = selected > 0 ? (double)nact / selected : 0.0;
 
     /* the next left side: these facts and the most active contexts */
-    int nl = 0;
-    uint16_t lf[S_MAX_FACTS];
-    for (unsigned m = sm; m; m &= m - 1) lf[nl++] = (uint16_t)__builtin_ctz(m);
+    s_facts_t lf;
+    lf.sens = sm;
+    lf.nn = 0;
     for (int m = 0; m < c->cfg.max_active && m < nact; m++) {
         /* selection of the most activated (ties: the older context) */
         int best = m;
@@ -381,11 +431,9 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         uint16_t tmp = c->act[m];
         c->act[m] = c->act[best];
         c->act[best] = tmp;
-        /* sensor facts come first; neuron facts go in sorted */
-        uint16_t f = (uint16_t)(c->nsens + c->act[m]);
-        int i = nl++;
-        for (; i > 0 && lf[i - 1] > f; i--) lf[i] = lf[i - 1];
-        lf[i] = f;
+        int i = lf.nn++;
+        for (; i > 0 && lf.neu[i - 1] > c->act[m]; i--) lf.neu[i] = lf.neu[i - 1];
+        lf.neu[i] = c->act[m];
     }
 
     /* store the candidate contexts: overlaps of known transitions with this one */
@@ -397,9 +445,9 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         c->ids[nids++] = (uint16_t)newctx;
         int rc = 0;
         for (int p = 0; p < npot; p++) {
-            uint16_t li[S_MAX_FACTS];
-            int ln = s_inter(c, &c->left[c->pot[p] & 0xffff], c->lprev, c->nlprev, li);
-            int id = s_ctx_get(c, li, ln, (c->pot[p] >> 16) & sm, &fresh);
+            s_facts_t li;
+            s_inter(c, &c->left[c->pot[p] & 0xffff], &c->lprev, &li);
+            int id = s_ctx_get(c, &li, (c->pot[p] >> 16) & sm, &fresh);
             if (id < 0) { rc = -1; break; }
             if (fresh) added++;
             if (!(c->ctx[id].next & S_MARK)) {
@@ -413,7 +461,7 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     }
 
     /* left halves matching now, and the prediction for the next step */
-    s_cross(c, lf, nl);
+    s_cross(c, &lf);
     double wmax = 0;
     c->pred = 0;
     for (int t = 0; t < c->ntouched; t++) {
@@ -426,8 +474,8 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
             if (w >= wmax) c->pred |= c->ctx[id].right;
         }
     }
-    memcpy(c->lprev, lf, (size_t)nl * sizeof *lf);
-    c->nlprev = nl;
+    c->lprev = lf;
+    c->haveprev = 1;
 
     return err > 0 ? (1.0 - fam + nov) / 2.0 : 0.0;
 }
