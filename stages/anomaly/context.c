@@ -61,15 +61,17 @@ typedef struct {
     uint16_t neu[S_MAX_FACTS];
 } s_facts_t;
 
+/* Counters of a context: how many facts its right half offered when its
+ * left half matched, how many of them came, how often all of them did. */
+enum { S_TOTAL, S_MATCHED, S_ACT, S_NCNT };
+
 typedef struct {
     uint16_t left;         /* left half id | S_ZERO */
     uint16_t right;        /* right half: mask of sensor facts */
     uint16_t next;         /* next context of the same left half | S_MARK */
+    uint16_t lo[S_NCNT];   /* counters, low 16 bits */
 } s_ctx_t;
 
-typedef struct {
-    uint32_t total, matched, act;
-} s_cnt_t;
 
 struct gh_context {
     gh_context_cfg_t cfg;
@@ -87,8 +89,11 @@ struct gh_context {
     uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
     int ctab;
     s_ctx_t *ctx;
-    s_cnt_t *cnt;
     int nctx, cctx;
+    /* high 16 bits of the counters, S_NCNT per context: allocated when a
+     * counter first passes 16 bits, freed at the next restart */
+    uint16_t *cnt_hi;
+    int ccnt_hi;
     s_facts_t lprev;       /* the previous left side */
     int haveprev;
     unsigned pred;         /* facts the best contexts predicted */
@@ -100,14 +105,15 @@ struct gh_context {
 
 /* Make room for `need` elements of `size` bytes in *p (capacity *cap):
  * grow by half, at least to `need` and to `first`; `soft` > 0 caps a growth
- * that passes it at soft (the array's usual bound).  0, or -1 when out of
+ * that passes it at soft (the array's usual bound), and past it grows by an
+ * eighth.  0, or -1 when out of
  * memory (*p unchanged). */
 static int s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int first, int soft)
 {
     if (need <= *cap) return 0;
     int nc = *cap + *cap / 2;
     if (nc < first) nc = first;
-    if (soft > 0 && nc > soft && *cap < soft) nc = soft;
+    if (soft > 0 && nc > soft) nc = *cap < soft ? soft : *cap + *cap / 8;
     if (nc < need) nc = need;
     void **pp = p;
     void *q = realloc(*pp, (size_t)nc * size);
@@ -270,6 +276,48 @@ static void s_inter(const gh_context_t *c, const s_left_t *e, const s_facts_t *q
     out->sens = e->sens & q->sens;
 }
 
+static inline uint32_t s_cnt(const gh_context_t *c, int id, int k)
+{
+    uint32_t v = c->ctx[id].lo[k];
+    return c->cnt_hi ? v | (uint32_t)c->cnt_hi[S_NCNT * id + k] << 16 : v;
+}
+
+/* Make room for the high halves of the counters (zero for the contexts
+ * so far).  0, or -1 when out of memory. */
+static int s_hi_grow(gh_context_t *c)
+{
+    int old = c->ccnt_hi;
+    if (s_grow(c, &c->cnt_hi, &c->ccnt_hi, c->cctx, S_NCNT * sizeof *c->cnt_hi, 0, 0) != 0) return -1;
+    memset(c->cnt_hi + S_NCNT * old, 0, (size_t)(c->ccnt_hi - old) * S_NCNT * sizeof *c->cnt_hi);
+    return 0;
+}
+
+/* A selection of context id: its counters grow by (total, matched, act)
+ * in 32-bit arithmetic, as if they had never been narrow.  0, or -1 when
+ * out of memory. */
+static inline int s_count(gh_context_t *c, int id, uint32_t total, uint32_t matched, uint32_t act)
+{
+    uint16_t *lo = c->ctx[id].lo;
+    if (!c->cnt_hi) {
+        uint32_t t = lo[S_TOTAL] + total, m = lo[S_MATCHED] + matched, a = lo[S_ACT] + act;
+        if ((t | m | a) <= 0xffff) {
+            lo[S_TOTAL] = (uint16_t)t;
+            lo[S_MATCHED] = (uint16_t)m;
+            lo[S_ACT] = (uint16_t)a;
+            return 0;
+        }
+        if (s_hi_grow(c) != 0) return -1;
+    }
+    uint16_t *hi = c->cnt_hi + S_NCNT * id;
+    uint32_t d[S_NCNT] = { total, matched, act };
+    for (int k = 0; k < S_NCNT; k++) {
+        uint32_t v = ((uint32_t)hi[k] << 16 | lo[k]) + d[k];
+        lo[k] = (uint16_t)v;
+        hi[k] = (uint16_t)(v >> 16);
+    }
+    return 0;
+}
+
 /* Context (left facts lf, right mask r), created when absent (*fresh = 1);
  * -1 when out of memory or ids. */
 static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fresh)
@@ -286,12 +334,10 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     if (c->nctx == c->cctx) {
         /* not far past max_contexts: the memory restarts there, only one
          * step's new contexts can overshoot it */
-        int cap = c->cctx, soft = c->cfg.max_contexts + 64;
-        if (s_grow(c, &c->ctx, &cap, c->nctx + 1, sizeof *c->ctx, 256, soft) != 0) return -1;
-        cap = c->cctx;
-        if (s_grow(c, &c->cnt, &cap, c->nctx + 1, sizeof *c->cnt, 256, soft) != 0) return -1;
-        c->cctx = cap;
+        if (s_grow(c, &c->ctx, &c->cctx, c->nctx + 1, sizeof *c->ctx, 256, c->cfg.max_contexts + 64) != 0)
+            return -1;
     }
+    if (c->cnt_hi && c->nctx >= c->ccnt_hi && s_hi_grow(c) != 0) return -1;
     int id = c->nctx++;
     /* linked after the growth: the arrays may have moved */
     if (tail < 0) c->left[l].head = (uint16_t)id;
@@ -299,7 +345,8 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     c->ctx[id].left = (uint16_t)l;
     c->ctx[id].right = (uint16_t)r;
     c->ctx[id].next = S_NONE;
-    memset(&c->cnt[id], 0, sizeof c->cnt[id]);
+    memset(c->ctx[id].lo, 0, sizeof c->ctx[id].lo);
+    if (c->cnt_hi) memset(c->cnt_hi + S_NCNT * id, 0, S_NCNT * sizeof *c->cnt_hi);
     *fresh = 1;
     return id;
 }
@@ -308,6 +355,13 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
 static void s_reset(gh_context_t *c)
 {
     c->nleft = c->ntouched = c->npool = c->nctx = 0;
+    if (c->cnt_hi) {
+        /* back to narrow counters */
+        free(c->cnt_hi);
+        c->cnt_hi = NULL;
+        c->bytes -= (size_t)c->ccnt_hi * S_NCNT * sizeof *c->cnt_hi;
+        c->ccnt_hi = 0;
+    }
     if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
     c->haveprev = 0;
     c->pred = 0;
@@ -349,7 +403,7 @@ void gh_context_destroy(gh_context_t **cp)
     free(c->pool);
     free(c->tab);
     free(c->ctx);
-    free(c->cnt);
+    free(c->cnt_hi);
     free(c->act);
     free(c->ids);
     free(c->pot);
@@ -393,17 +447,15 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
-            s_cnt_t *xc = &c->cnt[id];
             unsigned rc = (unsigned)s_pop(x->right & sm);
             int cand = 0;
             if (full) {
                 unsigned rl = (unsigned)s_pop(x->right);
                 selected++;
-                xc->total += rl;
+                /* rl >= 1: rc == rl means all came */
+                if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
                 if (rc > 0) {
-                    xc->matched += rc;
                     if (rc == rl) {
-                        xc->act++;
                         if (s_grow(c, &c->act, &c->cact, nact + 1, sizeof *c->act, 64, 0) != 0) return -1;
                         c->act[nact++] = (uint16_t)id;
                     } else cand = 1;
@@ -425,7 +477,7 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         /* selection of the most activated (ties: the older context) */
         int best = m;
         for (int i = m + 1; i < nact; i++) {
-            uint32_t a = c->cnt[c->act[i]].act, b = c->cnt[c->act[best]].act;
+            uint32_t a = s_cnt(c, c->act[i], S_ACT), b = s_cnt(c, c->act[best], S_ACT);
             if (a > b || (a == b && c->act[i] < c->act[best])) best = i;
         }
         uint16_t tmp = c->act[m];
@@ -463,17 +515,24 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     /* left halves matching now, and the prediction for the next step */
     s_cross(c, &lf);
     double wmax = 0;
-    c->pred = 0;
+    unsigned pred = 0;
+    const uint16_t *hi = c->cnt_hi;
     for (int t = 0; t < c->ntouched; t++) {
         const s_left_t *le = &c->left[c->touched[t]];
         if (le->cnt != le->len) continue;
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
-            const s_cnt_t *xc = &c->cnt[id];
-            double w = xc->total > 0 ? (double)xc->matched / xc->total : 0.0;
-            if (w > wmax) { wmax = w; c->pred = 0; }
-            if (w >= wmax) c->pred |= c->ctx[id].right;
+            const s_ctx_t *x = &c->ctx[id];
+            uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
+            if (hi) {
+                total |= (uint32_t)hi[S_NCNT * id + S_TOTAL] << 16;
+                matched |= (uint32_t)hi[S_NCNT * id + S_MATCHED] << 16;
+            }
+            double w = total > 0 ? (double)matched / total : 0.0;
+            if (w > wmax) { wmax = w; pred = 0; }
+            if (w >= wmax) pred |= x->right;
         }
     }
+    c->pred = pred;
     c->lprev = lf;
     c->haveprev = 1;
 
