@@ -9,12 +9,14 @@
  * context itself.  Left halves ("semi-contexts", shared by the contexts
  * that start with them) keep their neuron facts in one pool, are found
  * through an open-addressing table of 16-bit ids, and chain their contexts
- * in creation order through the contexts' `next` field.  A context is 6
- * bytes of links plus 12 of counters, a left half 12 bytes plus 2 per
- * neuron fact.  Every array is flat (no per-fact or per-semi allocation),
- * grows by half when full, and is kept across a memory restart, which only
- * resets the counts: a model holds at most its peak, and a restart neither
- * allocates nor fragments.
+ * in creation order through the contexts' `next` field.  A context is 12
+ * bytes: 3 links and 3 counters of 16 bits; the first counter that would
+ * pass 16 bits brings a side array of high halves (6 bytes a context) that
+ * lives until the next restart, so the arithmetic is 32-bit as before.  A
+ * left half is 12 bytes plus 2 per neuron fact.  Every array is flat (no
+ * per-fact or per-semi allocation), grows by half when full, and is kept
+ * across a memory restart, which only resets the counts: a model holds at
+ * most its peak, and a restart neither allocates nor fragments.
  *
  * Crossing the left halves with a fact set scans them all (nearly every
  * half shares a sensor fact with any set, so an inverted index would visit
@@ -72,7 +74,6 @@ typedef struct {
     uint16_t lo[S_NCNT];   /* counters, low 16 bits */
 } s_ctx_t;
 
-
 struct gh_context {
     gh_context_cfg_t cfg;
     int maxbin;
@@ -103,26 +104,34 @@ struct gh_context {
     int cpot;
 };
 
-/* Make room for `need` elements of `size` bytes in *p (capacity *cap):
- * grow by half, at least to `need` and to `first`; `soft` > 0 caps a growth
- * that passes it at soft (the array's usual bound), and past it grows by an
- * eighth.  0, or -1 when out of
- * memory (*p unchanged). */
-static int s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int first, int soft)
+/* Array p (capacity *cap elements of `size` bytes) with room for `need`:
+ * grown by half, at least to `need` and to `first`; `soft` > 0 caps a
+ * growth that passes it at soft (the array's usual bound), and past it
+ * grows by an eighth.  Returns the array, maybe moved, or NULL when out of
+ * memory (p and *cap unchanged). */
+static void *s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int first, int soft)
 {
-    if (need <= *cap) return 0;
+    if (need <= *cap) return p;
     int nc = *cap + *cap / 2;
     if (nc < first) nc = first;
     if (soft > 0 && nc > soft) nc = *cap < soft ? soft : *cap + *cap / 8;
     if (nc < need) nc = need;
-    void **pp = p;
-    void *q = realloc(*pp, (size_t)nc * size);
-    if (!q) return -1;
-    *pp = q;
+    void *q = realloc(p, (size_t)nc * size);
+    if (!q) return NULL;
     c->bytes += (size_t)(nc - *cap) * size;
     *cap = nc;
-    return 0;
+    return q;
 }
+
+/* c->a grown to hold `need` (s_grow); -1 from the calling function when
+ * out of memory. */
+#define S_GROW(c, a, cap, need, first, soft) do { \
+        if ((need) > (c)->cap) { \
+            void *s_q_ = s_grow((c), (c)->a, &(c)->cap, (need), sizeof *(c)->a, (first), (soft)); \
+            if (!s_q_) return -1; \
+            (c)->a = s_q_; \
+        } \
+    } while (0)
 
 /* Bits set in a 16-bit mask (a table: no popcount instruction at the
  * default -march). */
@@ -178,9 +187,9 @@ static int s_left_get(gh_context_t *c, const s_facts_t *f)
             return c->tab[j] - 1;
     }
     if (c->nleft >= S_MAX_IDS) return -1;
-    if (s_grow(c, &c->left, &c->cleft, c->nleft + 1, sizeof *c->left, 64, 0) != 0) return -1;
-    if (s_grow(c, &c->touched, &c->ctouched, c->cleft, sizeof *c->touched, 0, 0) != 0) return -1;
-    if (s_grow(c, &c->pool, &c->cpool, c->npool + n, sizeof *c->pool, 256, 0) != 0) return -1;
+    S_GROW(c, left, cleft, c->nleft + 1, 64, 0);
+    S_GROW(c, touched, ctouched, c->cleft, 0, 0);
+    S_GROW(c, pool, cpool, c->npool + n, 256, 0);
     int id = c->nleft++;
     s_left_t *e = &c->left[id];
     e->off = (uint32_t)c->npool;
@@ -287,7 +296,10 @@ static inline uint32_t s_cnt(const gh_context_t *c, int id, int k)
 static int s_hi_grow(gh_context_t *c)
 {
     int old = c->ccnt_hi;
-    if (s_grow(c, &c->cnt_hi, &c->ccnt_hi, c->cctx, S_NCNT * sizeof *c->cnt_hi, 0, 0) != 0) return -1;
+    if (c->cctx <= old) return 0;
+    uint16_t *q = s_grow(c, c->cnt_hi, &c->ccnt_hi, c->cctx, S_NCNT * sizeof *c->cnt_hi, 0, 0);
+    if (!q) return -1;
+    c->cnt_hi = q;
     memset(c->cnt_hi + S_NCNT * old, 0, (size_t)(c->ccnt_hi - old) * S_NCNT * sizeof *c->cnt_hi);
     return 0;
 }
@@ -334,8 +346,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     if (c->nctx == c->cctx) {
         /* not far past max_contexts: the memory restarts there, only one
          * step's new contexts can overshoot it */
-        if (s_grow(c, &c->ctx, &c->cctx, c->nctx + 1, sizeof *c->ctx, 256, c->cfg.max_contexts + 64) != 0)
-            return -1;
+        S_GROW(c, ctx, cctx, c->nctx + 1, 256, c->cfg.max_contexts + 64);
     }
     if (c->cnt_hi && c->nctx >= c->ccnt_hi && s_hi_grow(c) != 0) return -1;
     int id = c->nctx++;
@@ -456,13 +467,13 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
                 if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
                 if (rc > 0) {
                     if (rc == rl) {
-                        if (s_grow(c, &c->act, &c->cact, nact + 1, sizeof *c->act, 64, 0) != 0) return -1;
+                        S_GROW(c, act, cact, nact + 1, 64, 0);
                         c->act[nact++] = (uint16_t)id;
                     } else cand = 1;
                 }
             } else cand = rc > 0;
             if (cand && (x->left & S_ZERO) && newflag && le->cnt <= c->cfg.max_left) {
-                if (s_grow(c, &c->pot, &c->cpot, npot + 1, sizeof *c->pot, 64, 0) != 0) return -1;
+                S_GROW(c, pot, cpot, npot + 1, 64, 0);
                 c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
         }
@@ -492,7 +503,7 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     double nov = 0;
     if (newflag) {
         int nids = 0, added = 1;
-        if (s_grow(c, &c->ids, &c->cids, npot + 1, sizeof *c->ids, 64, 0) != 0) return -1;
+        S_GROW(c, ids, cids, npot + 1, 64, 0);
         c->ctx[newctx].next |= S_MARK;
         c->ids[nids++] = (uint16_t)newctx;
         int rc = 0;
