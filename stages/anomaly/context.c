@@ -183,7 +183,8 @@ static int s_left_get(gh_context_t *c, const s_facts_t *f)
     size_t j = (size_t)(h & (uint64_t)(c->ctab - 1));
     for (; c->tab[j]; j = (j + 1) & (size_t)(c->ctab - 1)) {
         const s_left_t *e = &c->left[c->tab[j] - 1];
-        if (e->sens == f->sens && e->nn == n && !memcmp(c->pool + e->off, f->neu, (size_t)n * sizeof *f->neu))
+        if (e->sens == f->sens && e->nn == n
+            && (n == 0 || !memcmp(c->pool + e->off, f->neu, (size_t)n * sizeof *f->neu)))
             return c->tab[j] - 1;
     }
     if (c->nleft >= S_MAX_IDS) return -1;
@@ -198,7 +199,7 @@ static int s_left_get(gh_context_t *c, const s_facts_t *f)
     e->len = (uint8_t)(s_pop(f->sens) + n);
     e->cnt = 0;
     e->head = S_NONE;
-    memcpy(c->pool + c->npool, f->neu, (size_t)n * sizeof *f->neu);
+    if (n > 0) memcpy(c->pool + c->npool, f->neu, (size_t)n * sizeof *f->neu);   /* pool may be NULL */
     c->npool += n;
     c->tab[j] = (uint16_t)(id + 1);
     return id;
@@ -223,7 +224,7 @@ static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq
     /* q holds one sensor fact per bit position b (fact 2b or 2b+1), in
      * that order: fact x is at position x / 2 */
     *first = m ? __builtin_ctz(m) / 2 : -1;
-    const uint16_t *a = c->pool + e->off;
+    const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
     for (int i = 0; i < e->nn; i++) {
         if (!((qq->bloom >> (a[i] & 63)) & 1)) continue;
         for (int j = 0; j < q->nn; j++)
@@ -274,7 +275,7 @@ static void s_touched_order(gh_context_t *c)
 /* Intersection of left half e's facts with q into out. */
 static void s_inter(const gh_context_t *c, const s_left_t *e, const s_facts_t *q, s_facts_t *out)
 {
-    const uint16_t *a = c->pool + e->off;
+    const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
     int i = 0, j = 0, k = 0;
     while (i < e->nn && j < q->nn) {
         if (a[i] < q->neu[j]) i++;
