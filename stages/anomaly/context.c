@@ -1,13 +1,28 @@
 /* context.c -- contextual novelty (the Contextual Anomaly Detector of
  * Mikhail Smirnov, clean-room; see context.h for the model).
  *
- * Layout.  Two "sides" (left, right) each hold their semi-contexts: a sorted
- * fact set in a shared pool, found through an open-addressing hash table,
- * and reached from each fact through an inverted index.  Crossing a side
- * with a fact set counts, for every semi-context sharing a fact with it, how
- * many of its facts are present; only the touched ones are visited.  Left
- * semi-contexts list their contexts; a context records the right half and
- * how well it predicted in the past. */
+ * Layout, chosen to keep one model small (thousands of series each run one).
+ * A fact set is a mask of sensor facts (2*bits of them, bit 2b + v: bit b
+ * of the quantised value is v) and a sorted list of neuron facts (context
+ * ids, 16-bit); in the model's fact order the sensor facts come first.  A
+ * right half only ever holds sensor facts, so it is a mask stored in the
+ * context itself.  Left halves ("semi-contexts", shared by the contexts
+ * that start with them) keep their neuron facts in one pool, are found
+ * through an open-addressing table of 16-bit ids, and chain their contexts
+ * in creation order through the contexts' `next` field.  A context is 12
+ * bytes: 3 links and 3 counters of 16 bits; the first counter that would
+ * pass 16 bits brings a side array of high halves (6 bytes a context) that
+ * lives until the next restart, so the arithmetic is 32-bit as before.  A
+ * left half is 12 bytes plus 2 per neuron fact.  Every array is flat (no
+ * per-fact or per-semi allocation), grows by half when full, and is kept
+ * across a memory restart, which only resets the counts: a model holds at
+ * most its peak, and a restart neither allocates nor fragments.
+ *
+ * Crossing the left halves with a fact set scans them all (nearly every
+ * half shares a sensor fact with any set, so an inverted index would visit
+ * them all too) and orders those touched the way an inverted index walk
+ * would: by the position in the set of their first present fact, then by
+ * id.  That order decides the order, hence the ids, of derived contexts. */
 #include "anomaly/context.h"
 
 #include <math.h>
@@ -24,35 +39,39 @@
  * (measured on NAB, standard profile: 0 steps 64.6, 10-30 steps 65.3-65.9,
  * 50 steps 64.3). */
 #define S_RELEARN 32
+/* Ids (contexts, left halves) are 15-bit; 0x7fff ends a chain and bit 15
+ * of `next` marks a context while a step counts distinct ones.  One step at
+ * most doubles the contexts (+1), so max_contexts is capped at a bound that
+ * keeps every id in range. */
+#define S_NONE 0x7fffu
+#define S_MARK 0x8000u
+#define S_MAX_IDS 0x7ffe
+#define S_MAX_CONTEXTS 16000
+#define S_ZERO 0x8000u     /* bit 15 of `left`: seen as a whole transition */
 
 typedef struct {
-    int *v;
-    int n, cap;
-} s_ivec_t;
+    uint32_t off;          /* neuron facts: pool[off .. off + nn - 1], sorted */
+    uint16_t head;         /* first context, S_NONE = none */
+    uint16_t sens;         /* sensor facts */
+    uint8_t nn, len;       /* neuron facts; all facts */
+    uint8_t cnt, first;    /* last crossing: facts present, position of the first */
+} s_left_t;
 
 typedef struct {
-    int off, len;          /* facts in the side's pool */
-    uint64_t h;
-    int cnt;               /* facts present in the last crossing */
-    s_ivec_t ctx;          /* left side only: its contexts */
-} s_semi_t;
+    unsigned sens;
+    int nn;
+    uint16_t neu[S_MAX_FACTS];
+} s_facts_t;
+
+/* Counters of a context: how many facts its right half offered when its
+ * left half matched, how many of them came, how often all of them did. */
+enum { S_TOTAL, S_MATCHED, S_ACT, S_NCNT };
 
 typedef struct {
-    s_semi_t *s;
-    int n, cap;
-    int *pool;
-    int pn, pcap;
-    int *tab;              /* semi id + 1, 0 = empty */
-    int tcap;
-    s_ivec_t *idx;         /* fact -> semi ids */
-    int nidx;
-    s_ivec_t touched;      /* semis with cnt > 0 */
-} s_side_t;
-
-typedef struct {
-    int left, right;
-    uint32_t total, matched, act;
-    int zero;              /* ever seen as a whole transition */
+    uint16_t left;         /* left half id | S_ZERO */
+    uint16_t right;        /* right half: mask of sensor facts */
+    uint16_t next;         /* next context of the same left half | S_MARK */
+    uint16_t lo[S_NCNT];   /* counters, low 16 bits */
 } s_ctx_t;
 
 struct gh_context {
@@ -61,192 +80,303 @@ struct gh_context {
     double lo, hi;
     uint64_t n, restarts;
     uint64_t since;        /* steps since the last restart */
-    s_side_t side[2];      /* 0 left, 1 right */
+    size_t bytes;          /* allocated by the arrays below */
+    s_left_t *left;        /* left halves */
+    int nleft, cleft;
+    uint16_t *touched;     /* left halves with cnt > 0 */
+    int ntouched, ctouched;
+    uint16_t *pool;        /* neuron facts of the left halves */
+    int npool, cpool;
+    uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
+    int ctab;
     s_ctx_t *ctx;
     int nctx, cctx;
-    int lprev[S_MAX_FACTS], nlprev;
-    int pred[S_MAX_FACTS], npred;
-    s_ivec_t act, pot, ids;  /* scratch */
-    int oom;
+    /* high 16 bits of the counters, S_NCNT per context: allocated when a
+     * counter first passes 16 bits, freed at the next restart */
+    uint16_t *cnt_hi;
+    int ccnt_hi;
+    s_facts_t lprev;       /* the previous left side */
+    int haveprev;
+    unsigned pred;         /* facts the best contexts predicted */
+    uint16_t *act, *ids;   /* scratch: context ids */
+    int cact, cids;
+    uint32_t *pot;         /* scratch: left id | right mask << 16 */
+    int cpot;
 };
 
-static int s_push(s_ivec_t *v, int x)
+/* Array p (capacity *cap elements of `size` bytes) with room for `need`:
+ * grown by half, at least to `need` and to `first`; `soft` > 0 caps a
+ * growth that passes it at soft (the array's usual bound), and past it
+ * grows by an eighth.  Returns the array, maybe moved, or NULL when out of
+ * memory (p and *cap unchanged). */
+static void *s_grow(gh_context_t *c, void *p, int *cap, int need, size_t size, int first, int soft)
 {
-    if (v->n == v->cap) {
-        int nc = v->cap ? 2 * v->cap : 8;
-        int *p = realloc(v->v, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        v->v = p;
-        v->cap = nc;
-    }
-    v->v[v->n++] = x;
-    return 0;
+    if (need <= *cap) return p;
+    int nc = *cap + *cap / 2;
+    if (nc < first) nc = first;
+    if (soft > 0 && nc > soft) nc = *cap < soft ? soft : *cap + *cap / 8;
+    if (nc < need) nc = need;
+    void *q = realloc(p, (size_t)nc * size);
+    if (!q) return NULL;
+    c->bytes += (size_t)(nc - *cap) * size;
+    *cap = nc;
+    return q;
 }
 
-static void s_side_free(s_side_t *s)
-{
-    for (int i = 0; i < s->n; i++) free(s->s[i].ctx.v);
-    for (int i = 0; i < s->nidx; i++) free(s->idx[i].v);
-    free(s->s);
-    free(s->pool);
-    free(s->tab);
-    free(s->idx);
-    free(s->touched.v);
-    memset(s, 0, sizeof *s);
-}
+/* c->a grown to hold `need` (s_grow); -1 from the calling function when
+ * out of memory. */
+#define S_GROW(c, a, cap, need, first, soft) do { \
+        if ((need) > (c)->cap) { \
+            void *s_q_ = s_grow((c), (c)->a, &(c)->cap, (need), sizeof *(c)->a, (first), (soft)); \
+            if (!s_q_) return -1; \
+            (c)->a = s_q_; \
+        } \
+    } while (0)
 
-static uint64_t s_hash(const int *f, int n)
+/* Bits set in a 16-bit mask (a table: no popcount instruction at the
+ * default -march). */
+static const uint8_t s_pop8[256] = {
+#define S_P2(n) n, n + 1, n + 1, n + 2
+#define S_P4(n) S_P2(n), S_P2(n + 1), S_P2(n + 1), S_P2(n + 2)
+#define S_P6(n) S_P4(n), S_P4(n + 1), S_P4(n + 1), S_P4(n + 2)
+    S_P6(0), S_P6(1), S_P6(1), S_P6(2)
+};
+
+static inline int s_pop(unsigned m) { return s_pop8[m & 255] + s_pop8[(m >> 8) & 255]; }
+
+static uint64_t s_hash(unsigned sens, const uint16_t *neu, int nn)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < n; i++) {
-        h ^= (uint64_t)(uint32_t)f[i];
+    uint64_t h = 1469598103934665603ull ^ sens;
+    for (int i = 0; i < nn; i++) {
+        h ^= neu[i];
         h *= 1099511628211ull;
         h ^= h >> 29;
     }
-    return h ^ (uint64_t)n;
+    return h ^ (uint64_t)nn;
 }
 
-static int s_side_rehash(s_side_t *s, int cap)
+static int s_rehash(gh_context_t *c, int cap)
 {
-    int *t = calloc((size_t)cap, sizeof *t);
+    uint16_t *t = calloc((size_t)cap, sizeof *t);
     if (!t) return -1;
-    for (int i = 0; i < s->n; i++) {
-        size_t j = (size_t)(s->s[i].h & (uint64_t)(cap - 1));
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        size_t j = (size_t)(s_hash(e->sens, c->pool + e->off, e->nn) & (uint64_t)(cap - 1));
         while (t[j]) j = (j + 1) & (size_t)(cap - 1);
-        t[j] = i + 1;
+        t[j] = (uint16_t)(i + 1);
     }
-    free(s->tab);
-    s->tab = t;
-    s->tcap = cap;
+    free(c->tab);
+    c->bytes += (size_t)(cap - c->ctab) * sizeof *t;
+    c->tab = t;
+    c->ctab = cap;
     return 0;
 }
 
-/* Id of the semi-context with facts f[0..n-1] (sorted), created when absent
- * (*fresh = 1).  -1 when out of memory. */
-static int s_side_get(s_side_t *s, const int *f, int n, int *fresh)
+/* Id of the left half with facts f, created when absent.  -1 when out of
+ * memory or ids. */
+static int s_left_get(gh_context_t *c, const s_facts_t *f)
 {
-    *fresh = 0;
-    if (2 * (s->n + 1) > s->tcap && s_side_rehash(s, s->tcap ? 2 * s->tcap : 64) != 0) return -1;
-    uint64_t h = s_hash(f, n);
-    size_t j = (size_t)(h & (uint64_t)(s->tcap - 1));
-    for (; s->tab[j]; j = (j + 1) & (size_t)(s->tcap - 1)) {
-        const s_semi_t *e = &s->s[s->tab[j] - 1];
-        if (e->h == h && e->len == n && !memcmp(s->pool + e->off, f, (size_t)n * sizeof *f)) return s->tab[j] - 1;
+    int n = f->nn;
+    /* load at most 3/4 */
+    if (4 * (c->nleft + 1) > 3 * c->ctab && s_rehash(c, c->ctab ? 2 * c->ctab : 64) != 0) return -1;
+    uint64_t h = s_hash(f->sens, f->neu, n);
+    size_t j = (size_t)(h & (uint64_t)(c->ctab - 1));
+    for (; c->tab[j]; j = (j + 1) & (size_t)(c->ctab - 1)) {
+        const s_left_t *e = &c->left[c->tab[j] - 1];
+        if (e->sens == f->sens && e->nn == n
+            && (n == 0 || !memcmp(c->pool + e->off, f->neu, (size_t)n * sizeof *f->neu)))
+            return c->tab[j] - 1;
     }
-    if (s->n == s->cap) {
-        int nc = s->cap ? 2 * s->cap : 64;
-        s_semi_t *p = realloc(s->s, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        s->s = p;
-        s->cap = nc;
-    }
-    if (s->pn + n > s->pcap) {
-        int nc = s->pcap ? 2 * s->pcap : 256;
-        while (nc < s->pn + n) nc *= 2;
-        int *p = realloc(s->pool, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        s->pool = p;
-        s->pcap = nc;
-    }
-    int id = s->n;
-    for (int i = 0; i < n; i++) {
-        if (f[i] >= s->nidx) {
-            int nc = s->nidx ? s->nidx : 64;
-            while (nc <= f[i]) nc *= 2;
-            s_ivec_t *p = realloc(s->idx, (size_t)nc * sizeof *p);
-            if (!p) return -1;
-            memset(p + s->nidx, 0, (size_t)(nc - s->nidx) * sizeof *p);
-            s->idx = p;
-            s->nidx = nc;
-        }
-        if (s_push(&s->idx[f[i]], id) != 0) return -1;
-    }
-    s_semi_t *e = &s->s[id];
-    memset(e, 0, sizeof *e);
-    e->off = s->pn;
-    e->len = n;
-    e->h = h;
-    memcpy(s->pool + s->pn, f, (size_t)n * sizeof *f);
-    s->pn += n;
-    s->n++;
-    s->tab[j] = id + 1;
-    *fresh = 1;
+    if (c->nleft >= S_MAX_IDS) return -1;
+    S_GROW(c, left, cleft, c->nleft + 1, 64, 0);
+    S_GROW(c, touched, ctouched, c->cleft, 0, 0);
+    S_GROW(c, pool, cpool, c->npool + n, 256, 0);
+    int id = c->nleft++;
+    s_left_t *e = &c->left[id];
+    e->off = (uint32_t)c->npool;
+    e->sens = (uint16_t)f->sens;
+    e->nn = (uint8_t)n;
+    e->len = (uint8_t)(s_pop(f->sens) + n);
+    e->cnt = 0;
+    e->head = S_NONE;
+    if (n > 0) memcpy(c->pool + c->npool, f->neu, (size_t)n * sizeof *f->neu);   /* pool may be NULL */
+    c->npool += n;
+    c->tab[j] = (uint16_t)(id + 1);
     return id;
 }
 
-/* Count, for every semi-context sharing a fact with f[0..n-1], how many of
- * its facts are in f. */
-static int s_side_cross(s_side_t *s, const int *f, int n)
-{
-    for (int i = 0; i < s->touched.n; i++) s->s[s->touched.v[i]].cnt = 0;
-    s->touched.n = 0;
-    for (int i = 0; i < n; i++) {
-        if (f[i] >= s->nidx) continue;
-        const s_ivec_t *l = &s->idx[f[i]];
-        for (int k = 0; k < l->n; k++)
-            if (s->s[l->v[k]].cnt++ == 0 && s_push(&s->touched, l->v[k]) != 0) return -1;
-    }
-    return 0;
-}
+/* A fact set to cross the left halves with: q, its sensor facts counted
+ * and its neuron facts hashed into 64 bits (most facts of a half miss
+ * them all, which one bit test tells). */
+typedef struct {
+    const s_facts_t *q;
+    int nsf;
+    uint64_t bloom;
+} s_query_t;
 
-/* Sorted intersection of semi-context e's facts with f[0..n-1] into out. */
-static int s_inter(const s_side_t *s, const s_semi_t *e, const int *f, int n, int *out)
+/* Facts of left half e present in the query; *first = the position in q,
+ * in fact order, of the first of them (-1: none). */
+static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq, int *first)
 {
-    const int *a = s->pool + e->off;
-    int i = 0, j = 0, k = 0;
-    while (i < e->len && j < n) {
-        if (a[i] < f[j]) i++;
-        else if (a[i] > f[j]) j++;
-        else { out[k++] = a[i]; i++; j++; }
+    const s_facts_t *q = qq->q;
+    unsigned m = e->sens & q->sens;
+    int k = s_pop(m);
+    /* q holds one sensor fact per bit position b (fact 2b or 2b+1), in
+     * that order: fact x is at position x / 2 */
+    *first = m ? __builtin_ctz(m) / 2 : -1;
+    const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
+    for (int i = 0; i < e->nn; i++) {
+        if (!((qq->bloom >> (a[i] & 63)) & 1)) continue;
+        for (int j = 0; j < q->nn; j++)
+            if (q->neu[j] == a[i]) {
+                /* both sorted: the first found is the first in q */
+                if (*first < 0) *first = qq->nsf + j;
+                k++;
+                break;
+            }
     }
     return k;
 }
 
-/* Context (left l, right r), created when absent (*fresh = 1); -1 = OOM. */
-static int s_ctx_get(gh_context_t *c, int l, int r, int *fresh)
+/* Count, for every left half, how many of its facts are in q (the next
+ * left side: its sensor facts one per bit position) and list in `touched`
+ * those with any, by id. */
+static void s_cross(gh_context_t *c, const s_facts_t *q)
+{
+    s_query_t qq = { q, c->cfg.bits, 0 };
+    for (int j = 0; j < q->nn; j++) qq.bloom |= 1ull << (q->neu[j] & 63);
+    int first, nt = 0;
+    for (int i = 0; i < c->nleft; i++) {
+        s_left_t *e = &c->left[i];
+        e->cnt = (uint8_t)s_match(c, e, &qq, &first);
+        if (e->cnt) {
+            e->first = (uint8_t)first;
+            c->touched[nt++] = (uint16_t)i;
+        }
+    }
+    c->ntouched = nt;
+}
+
+/* Order `touched` as an inverted-index walk would have: by the position in
+ * the crossed set of their first present fact, then by id.  Only the
+ * derived contexts depend on that order (their ids do). */
+static void s_touched_order(gh_context_t *c)
+{
+    int start[S_MAX_FACTS + 1] = { 0 };
+    for (int t = 0; t < c->ntouched; t++) start[c->left[c->touched[t]].first + 1]++;
+    for (int p = 1; p <= S_MAX_FACTS; p++) start[p] += start[p - 1];
+    /* lefts made since the crossing have cnt 0 */
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        if (e->cnt) c->touched[start[e->first]++] = (uint16_t)i;
+    }
+}
+
+/* Intersection of left half e's facts with q into out. */
+static void s_inter(const gh_context_t *c, const s_left_t *e, const s_facts_t *q, s_facts_t *out)
+{
+    const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
+    int i = 0, j = 0, k = 0;
+    while (i < e->nn && j < q->nn) {
+        if (a[i] < q->neu[j]) i++;
+        else if (a[i] > q->neu[j]) j++;
+        else { out->neu[k++] = a[i]; i++; j++; }
+    }
+    out->nn = k;
+    out->sens = e->sens & q->sens;
+}
+
+static inline uint32_t s_cnt(const gh_context_t *c, int id, int k)
+{
+    uint32_t v = c->ctx[id].lo[k];
+    return c->cnt_hi ? v | (uint32_t)c->cnt_hi[S_NCNT * id + k] << 16 : v;
+}
+
+/* Make room for the high halves of the counters (zero for the contexts
+ * so far).  0, or -1 when out of memory. */
+static int s_hi_grow(gh_context_t *c)
+{
+    int old = c->ccnt_hi;
+    if (c->cctx <= old) return 0;
+    uint16_t *q = s_grow(c, c->cnt_hi, &c->ccnt_hi, c->cctx, S_NCNT * sizeof *c->cnt_hi, 0, 0);
+    if (!q) return -1;
+    c->cnt_hi = q;
+    memset(c->cnt_hi + S_NCNT * old, 0, (size_t)(c->ccnt_hi - old) * S_NCNT * sizeof *c->cnt_hi);
+    return 0;
+}
+
+/* A selection of context id: its counters grow by (total, matched, act)
+ * in 32-bit arithmetic, as if they had never been narrow.  0, or -1 when
+ * out of memory. */
+static inline int s_count(gh_context_t *c, int id, uint32_t total, uint32_t matched, uint32_t act)
+{
+    uint16_t *lo = c->ctx[id].lo;
+    if (!c->cnt_hi) {
+        uint32_t t = lo[S_TOTAL] + total, m = lo[S_MATCHED] + matched, a = lo[S_ACT] + act;
+        if ((t | m | a) <= 0xffff) {
+            lo[S_TOTAL] = (uint16_t)t;
+            lo[S_MATCHED] = (uint16_t)m;
+            lo[S_ACT] = (uint16_t)a;
+            return 0;
+        }
+        if (s_hi_grow(c) != 0) return -1;
+    }
+    uint16_t *hi = c->cnt_hi + S_NCNT * id;
+    uint32_t d[S_NCNT] = { total, matched, act };
+    for (int k = 0; k < S_NCNT; k++) {
+        uint32_t v = ((uint32_t)hi[k] << 16 | lo[k]) + d[k];
+        lo[k] = (uint16_t)v;
+        hi[k] = (uint16_t)(v >> 16);
+    }
+    return 0;
+}
+
+/* Context (left facts lf, right mask r), created when absent (*fresh = 1);
+ * -1 when out of memory or ids. */
+static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fresh)
 {
     *fresh = 0;
-    s_ivec_t *v = &c->side[0].s[l].ctx;
-    for (int i = 0; i < v->n; i++) if (c->ctx[v->v[i]].right == r) return v->v[i];
-    if (c->nctx == c->cctx) {
-        /* doubling, but not far past max_contexts: the memory restarts
-         * there, only one step's new contexts can overshoot it */
-        int nc = c->cctx ? 2 * c->cctx : 256, cap = c->cfg.max_contexts + 256;
-        if (nc > cap && c->cctx < cap) nc = cap;
-        s_ctx_t *p = realloc(c->ctx, (size_t)nc * sizeof *p);
-        if (!p) return -1;
-        c->ctx = p;
-        c->cctx = nc;
+    int l = s_left_get(c, lf);
+    if (l < 0) return -1;
+    int tail = -1;         /* last context of l; -1 = none */
+    for (int id = c->left[l].head; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+        if (c->ctx[id].right == r) return id;
+        tail = id;
     }
-    int id = c->nctx;
-    if (s_push(v, id) != 0) return -1;
-    memset(&c->ctx[id], 0, sizeof c->ctx[id]);
-    c->ctx[id].left = l;
-    c->ctx[id].right = r;
-    c->nctx++;
+    if (c->nctx >= S_MAX_IDS) return -1;
+    if (c->nctx == c->cctx) {
+        /* not far past max_contexts: the memory restarts there, only one
+         * step's new contexts can overshoot it */
+        S_GROW(c, ctx, cctx, c->nctx + 1, 256, c->cfg.max_contexts + 64);
+    }
+    if (c->cnt_hi && c->nctx >= c->ccnt_hi && s_hi_grow(c) != 0) return -1;
+    int id = c->nctx++;
+    /* linked after the growth: the arrays may have moved */
+    if (tail < 0) c->left[l].head = (uint16_t)id;
+    else c->ctx[tail].next = (uint16_t)((c->ctx[tail].next & S_MARK) | id);
+    c->ctx[id].left = (uint16_t)l;
+    c->ctx[id].right = (uint16_t)r;
+    c->ctx[id].next = S_NONE;
+    memset(c->ctx[id].lo, 0, sizeof c->ctx[id].lo);
+    if (c->cnt_hi) memset(c->cnt_hi + S_NCNT * id, 0, S_NCNT * sizeof *c->cnt_hi);
     *fresh = 1;
     return id;
 }
 
-/* Context for the fact sets (lf, rf), created when absent. */
-static int s_ctx_get_facts(gh_context_t *c, const int *lf, int ln, const int *rf, int rn, int *fresh)
-{
-    int f1, f2;
-    int l = s_side_get(&c->side[0], lf, ln, &f1);
-    int r = l < 0 ? -1 : s_side_get(&c->side[1], rf, rn, &f2);
-    if (r < 0) return -1;
-    return s_ctx_get(c, l, r, fresh);
-}
-
+/* Empty memory; the arrays keep their capacity. */
 static void s_reset(gh_context_t *c)
 {
-    s_side_free(&c->side[0]);
-    s_side_free(&c->side[1]);
-    free(c->ctx);
-    c->ctx = NULL;
-    c->nctx = c->cctx = 0;
-    c->nlprev = c->npred = 0;
-    c->oom = 0;
+    c->nleft = c->ntouched = c->npool = c->nctx = 0;
+    if (c->cnt_hi) {
+        /* back to narrow counters */
+        free(c->cnt_hi);
+        c->cnt_hi = NULL;
+        c->bytes -= (size_t)c->ccnt_hi * S_NCNT * sizeof *c->cnt_hi;
+        c->ccnt_hi = 0;
+    }
+    if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
+    c->haveprev = 0;
+    c->pred = 0;
     c->since = 0;
 }
 
@@ -268,7 +398,8 @@ gh_context_t *gh_context_new(const gh_context_cfg_t *cfg)
         if (cfg->bits > 0) c->cfg.bits = cfg->bits > 8 ? 8 : cfg->bits;
         if (cfg->max_left > 0) c->cfg.max_left = cfg->max_left;
         if (cfg->max_active > 0) c->cfg.max_active = cfg->max_active;
-        if (cfg->max_contexts > 0) c->cfg.max_contexts = cfg->max_contexts;
+        if (cfg->max_contexts > 0)
+            c->cfg.max_contexts = cfg->max_contexts > S_MAX_CONTEXTS ? S_MAX_CONTEXTS : cfg->max_contexts;
     }
     if (c->cfg.max_active > S_MAX_FACTS - c->cfg.bits) c->cfg.max_active = S_MAX_FACTS - c->cfg.bits;
     c->maxbin = (1 << c->cfg.bits) - 1;
@@ -279,142 +410,143 @@ void gh_context_destroy(gh_context_t **cp)
 {
     if (!cp || !*cp) return;
     gh_context_t *c = *cp;
-    s_reset(c);
-    free(c->act.v);
-    free(c->pot.v);
-    free(c->ids.v);
+    free(c->left);
+    free(c->touched);
+    free(c->pool);
+    free(c->tab);
+    free(c->ctx);
+    free(c->cnt_hi);
+    free(c->act);
+    free(c->ids);
+    free(c->pot);
     free(c);
     *cp = NULL;
 }
 
 uint64_t gh_context_restarts(const gh_context_t *c) { return c->restarts; }
 
-static int s_int_cmp(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return x < y ? -1 : x > y;
-}
+size_t gh_context_bytes(const gh_context_t *c) { return sizeof *c + c->bytes; }
 
-static int s_in(const int *f, int n, int x)
-{
-    for (int i = 0; i < n; i++) if (f[i] == x) return 1;
-    return 0;
-}
-
-/* One step on the sorted sensor facts s[0..ns-1]; returns the score, or -1
+/* One step on the sensor facts as the mask sm; returns the score, or -1
  * when out of memory (the caller restarts). */
-static double s_step_facts(gh_context_t *c, const int *s, int ns)
+static double s_step_facts(gh_context_t *c, unsigned sm)
 {
-    const int B = c->cfg.bits;
-    s_side_t *L = &c->side[0], *R = &c->side[1];
     int fresh;
 
     /* prediction error: weight of the facts the best contexts did not predict */
     double err = 0;
-    for (int i = 0; i < ns; i++) if (!s_in(c->pred, c->npred, s[i])) err += (double)(1 << (s[i] / 2));
+    unsigned miss = sm & ~c->pred;
+    for (int f = 0; f < 2 * c->cfg.bits; f++) if ((miss >> f) & 1) err += (double)(1 << (f / 2));
     err /= c->maxbin;
 
     /* the whole transition as a zero-level context */
     int newctx = -1, newflag = 0;
-    if (c->nlprev > 0) {
-        int id = s_ctx_get_facts(c, c->lprev, c->nlprev, s, ns, &fresh);
+    if (c->haveprev) {
+        int id = s_ctx_get(c, &c->lprev, sm, &fresh);
         if (id < 0) return -1;
-        c->ctx[id].zero = 1;
+        c->ctx[id].left |= S_ZERO;
         if (fresh) { newflag = 1; newctx = id; }
     }
 
-    /* right halves matching now; left halves matched the previous step */
-    if (s_side_cross(R, s, ns) != 0) return -1;
-    int selected = 0;
-    c->act.n = c->pot.n = 0;
-    for (int t = 0; t < L->touched.n; t++) {
-        int l = L->touched.v[t];
-        const s_semi_t *le = &L->s[l];
+    /* right halves matching now; left halves matched the previous step
+     * (touched: halves that existed then) */
+    int selected = 0, nact = 0, npot = 0;
+    if (newflag) s_touched_order(c);
+    for (int t = 0; t < c->ntouched; t++) {
+        int l = c->touched[t];
+        const s_left_t *le = &c->left[l];
         int full = le->cnt == le->len;
-        for (int k = 0; k < le->ctx.n; k++) {
-            int id = le->ctx.v[k];
+        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
-            s_ctx_t *x = &c->ctx[id];
-            const s_semi_t *re = &R->s[x->right];
+            const s_ctx_t *x = &c->ctx[id];
+            unsigned rc = (unsigned)s_pop(x->right & sm);
             int cand = 0;
             if (full) {
+                unsigned rl = (unsigned)s_pop(x->right);
                 selected++;
-                x->total += (uint32_t)re->len;
-                if (re->cnt > 0) {
-                    x->matched += (uint32_t)re->cnt;
-                    if (re->cnt == re->len) {
-                        x->act++;
-                        if (s_push(&c->act, id) != 0) return -1;
+                /* rl >= 1: rc == rl means all came */
+                if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
+                if (rc > 0) {
+                    if (rc == rl) {
+                        S_GROW(c, act, cact, nact + 1, 64, 0);
+                        c->act[nact++] = (uint16_t)id;
                     } else cand = 1;
                 }
-            } else cand = re->cnt > 0;
-            if (cand && x->zero && newflag && le->cnt <= c->cfg.max_left) {
-                if (s_push(&c->pot, l) != 0 || s_push(&c->pot, x->right) != 0) return -1;
+            } else cand = rc > 0;
+            if (cand && (x->left & S_ZERO) && newflag && le->cnt <= c->cfg.max_left) {
+                S_GROW(c, pot, cpot, npot + 1, 64, 0);
+                c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
         }
     }
-    double fam = selected > 0 ? (double)c->act.n / selected : 0.0;
+    double fam = selected > 0 ? (double)nact / selected : 0.0;
 
     /* the next left side: these facts and the most active contexts */
-    int nl = 0, lf[S_MAX_FACTS];
-    for (int i = 0; i < ns; i++) lf[nl++] = s[i];
-    int na = c->act.n;
-    for (int m = 0; m < c->cfg.max_active && m < na; m++) {
+    s_facts_t lf;
+    lf.sens = sm;
+    lf.nn = 0;
+    for (int m = 0; m < c->cfg.max_active && m < nact; m++) {
         /* selection of the most activated (ties: the older context) */
         int best = m;
-        for (int i = m + 1; i < na; i++) {
-            const s_ctx_t *a = &c->ctx[c->act.v[i]], *b = &c->ctx[c->act.v[best]];
-            if (a->act > b->act || (a->act == b->act && c->act.v[i] < c->act.v[best])) best = i;
+        for (int i = m + 1; i < nact; i++) {
+            uint32_t a = s_cnt(c, c->act[i], S_ACT), b = s_cnt(c, c->act[best], S_ACT);
+            if (a > b || (a == b && c->act[i] < c->act[best])) best = i;
         }
-        int tmp = c->act.v[m];
-        c->act.v[m] = c->act.v[best];
-        c->act.v[best] = tmp;
-        lf[nl++] = 2 * B + c->act.v[m];
+        uint16_t tmp = c->act[m];
+        c->act[m] = c->act[best];
+        c->act[best] = tmp;
+        int i = lf.nn++;
+        for (; i > 0 && lf.neu[i - 1] > c->act[m]; i--) lf.neu[i] = lf.neu[i - 1];
+        lf.neu[i] = c->act[m];
     }
-    qsort(lf, (size_t)nl, sizeof *lf, s_int_cmp);
 
     /* store the candidate contexts: overlaps of known transitions with this one */
     double nov = 0;
     if (newflag) {
-        c->ids.n = 0;
-        if (s_push(&c->ids, newctx) != 0) return -1;
-        int added = 1;
-        for (int p = 0; p + 1 < c->pot.n; p += 2) {
-            int li[S_MAX_FACTS], ri[S_MAX_FACTS];
-            int ln = s_inter(L, &L->s[c->pot.v[p]], c->lprev, c->nlprev, li);
-            int rn = s_inter(R, &R->s[c->pot.v[p + 1]], s, ns, ri);
-            int id = s_ctx_get_facts(c, li, ln, ri, rn, &fresh);
-            if (id < 0) return -1;
+        int nids = 0, added = 1;
+        S_GROW(c, ids, cids, npot + 1, 64, 0);
+        c->ctx[newctx].next |= S_MARK;
+        c->ids[nids++] = (uint16_t)newctx;
+        int rc = 0;
+        for (int p = 0; p < npot; p++) {
+            s_facts_t li;
+            s_inter(c, &c->left[c->pot[p] & 0xffff], &c->lprev, &li);
+            int id = s_ctx_get(c, &li, (c->pot[p] >> 16) & sm, &fresh);
+            if (id < 0) { rc = -1; break; }
             if (fresh) added++;
-            if (!s_in(c->ids.v, c->ids.n, id) && s_push(&c->ids, id) != 0) return -1;
+            if (!(c->ctx[id].next & S_MARK)) {
+                c->ctx[id].next |= S_MARK;
+                c->ids[nids++] = (uint16_t)id;
+            }
         }
-        nov = (double)added / c->ids.n;
+        for (int i = 0; i < nids; i++) c->ctx[c->ids[i]].next &= (uint16_t)~S_MARK;
+        if (rc < 0) return -1;
+        nov = (double)added / nids;
     }
 
     /* left halves matching now, and the prediction for the next step */
-    if (s_side_cross(L, lf, nl) != 0) return -1;
+    s_cross(c, &lf);
     double wmax = 0;
-    c->ids.n = 0;
-    for (int t = 0; t < L->touched.n; t++) {
-        const s_semi_t *le = &L->s[L->touched.v[t]];
+    unsigned pred = 0;
+    const uint16_t *hi = c->cnt_hi;
+    for (int t = 0; t < c->ntouched; t++) {
+        const s_left_t *le = &c->left[c->touched[t]];
         if (le->cnt != le->len) continue;
-        for (int k = 0; k < le->ctx.n; k++) {
-            const s_ctx_t *x = &c->ctx[le->ctx.v[k]];
-            double w = x->total > 0 ? (double)x->matched / x->total : 0.0;
-            if (w > wmax) { wmax = w; c->ids.n = 0; }
-            if (w >= wmax && s_push(&c->ids, le->ctx.v[k]) != 0) return -1;
+        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+            const s_ctx_t *x = &c->ctx[id];
+            uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
+            if (hi) {
+                total |= (uint32_t)hi[S_NCNT * id + S_TOTAL] << 16;
+                matched |= (uint32_t)hi[S_NCNT * id + S_MATCHED] << 16;
+            }
+            double w = total > 0 ? (double)matched / total : 0.0;
+            if (w > wmax) { wmax = w; pred = 0; }
+            if (w >= wmax) pred |= x->right;
         }
     }
-    c->npred = 0;
-    for (int i = 0; i < c->ids.n; i++) {
-        const s_semi_t *re = &R->s[c->ctx[c->ids.v[i]].right];
-        for (int k = 0; k < re->len; k++) {
-            int f = R->pool[re->off + k];
-            if (!s_in(c->pred, c->npred, f) && c->npred < S_MAX_FACTS) c->pred[c->npred++] = f;
-        }
-    }
-    memcpy(c->lprev, lf, (size_t)nl * sizeof *lf);
-    c->nlprev = nl;
+    c->pred = pred;
+    c->lprev = lf;
+    c->haveprev = 1;
 
     return err > 0 ? (1.0 - fam + nov) / 2.0 : 0.0;
 }
@@ -440,13 +572,13 @@ double gh_context_step(gh_context_t *c, double x)
     int q = (int)((x - c->lo) / step);
     if (q < 0) q = 0;
     if (q > c->maxbin) q = c->maxbin;
-    int s[16], ns = 0;
-    for (int b = 0; b < c->cfg.bits; b++) s[ns++] = 2 * b + ((q >> b) & 1);
+    unsigned sm = 0;
+    for (int b = 0; b < c->cfg.bits; b++) sm |= 1u << (2 * b + ((q >> b) & 1));
     if (c->nctx >= c->cfg.max_contexts) {
         s_reset(c);
         c->restarts++;
     }
-    double r = s_step_facts(c, s, ns);
+    double r = s_step_facts(c, sm);
     if (r < 0) {
         s_reset(c);
         c->restarts++;

@@ -1,8 +1,10 @@
 /* test_context.c -- the contextual novelty detector (context.c): a learnt
- * repeating sequence scores 0, a break in it scores high, every score is in
- * [0,1], memory is bounded (restarts on saturation and on range growth; a
- * restarted memory is silent while it relearns),
- * non-finite input is harmless, and the same input gives the same scores. */
+ * repeating sequence scores 0, a break in it scores high, also once its
+ * counters have passed 16 bits; every score is in [0,1], memory is bounded
+ * (restarts on saturation and on range growth; a restarted memory is silent
+ * while it relearns; peak bytes at the defaults under the bound context.h
+ * states), non-finite input is harmless, and the same input gives the same
+ * scores. */
 #include "anomaly/context.h"
 
 #include <math.h>
@@ -84,10 +86,79 @@ static void test_deterministic(void)
     gh_context_destroy(&b);
 }
 
+static uint64_t s_rng = 88172645463325252ull;
+
+static double s_u01(void)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return (double)(s_rng >> 11) / 9007199254740992.0;
+}
+
+static double s_poisson(double rate)
+{
+    double l = exp(-rate), p = 1;
+    int k = 0;
+    do {
+        k++;
+        p *= s_u01();
+    } while (p > l);
+    return k - 1;
+}
+
+/* Peak bytes over 20,000 steps at the defaults stay under 48 kB (context.h)
+ * on sparse and dense counts, noise and a smooth series with spikes; the
+ * memory is used (not a stub) and restarts do not add to it. */
+static void test_memory(void)
+{
+    for (int kind = 0; kind < 4; kind++) {
+        gh_context_t *c = gh_context_new(NULL);
+        size_t peak = 0, first = gh_context_bytes(c);
+        for (int i = 0; i < 20000; i++) {
+            double x = kind == 0 ? s_poisson(0.2) : kind == 1 ? s_poisson(50)
+                     : kind == 2 ? floor(s_u01() * 1000)
+                     : 70 + 15 * sin(i * 0.01) + 3 * s_u01() + (i % 997 == 0 ? 40 : 0);
+            gh_context_step(c, x);
+            if (gh_context_bytes(c) > peak) peak = gh_context_bytes(c);
+        }
+        size_t end = gh_context_bytes(c);
+        printf("context memory: series %d peak %zu bytes, %llu restarts\n", kind, peak,
+               (unsigned long long)gh_context_restarts(c));
+        CHECK(peak < 48 * 1024);
+        CHECK(peak > first + 16 * 1024);
+        CHECK(end <= peak);
+        gh_context_destroy(&c);
+    }
+}
+
+/* A sawtooth long enough that its contexts' counters pass 16 bits: still
+ * learnt (0), a break still scores high, no restart; the high halves of
+ * the counters show in the byte count. */
+static void test_wide_counts(void)
+{
+    gh_context_t *c = gh_context_new(NULL);
+    double late = 0;
+    size_t early = 0;
+    for (int i = 0; i < 150000; i++) {
+        double s = gh_context_step(c, (double)(i % 8));
+        if (i == 1000) early = gh_context_bytes(c);
+        if (i >= 140000) late += s;
+    }
+    uint64_t r0 = gh_context_restarts(c);
+    CHECK(late == 0);
+    CHECK(gh_context_bytes(c) > early);
+    CHECK(gh_context_step(c, 3) >= 0.5);
+    CHECK_EQ(gh_context_restarts(c), r0);
+    gh_context_destroy(&c);
+}
+
 int main(void)
 {
     test_pattern();
     test_bounded();
     test_deterministic();
+    test_memory();
+    test_wide_counts();
     TEST_MAIN_END();
 }
