@@ -238,6 +238,15 @@ int gh_out_pending(const gh_out_t *o) {
 
 int gh_out_eos(gh_out_t *o, uint64_t nonce) {
     int rc = gh_out_flush(o);
+    /* watermarks a port has not been sent yet go out before its end of
+     * stream (the rate limit of gh_out_tick may have held them back) */
+    for (unsigned i = 0; i < o->n; i++) {
+        s_port_t *p = &o->ports[i];
+        if (p->wm_sent < o->wm_clock) {
+            s_begin(o, p, gh_wall_ns());
+            rc |= s_flush_port(o, p);
+        }
+    }
     for (unsigned i = 0; i < o->n; i++) {
         gh_enc_t *e = &o->ports[i].enc;
         gh_enc_begin(e, GH_T_EOS, o->self_id, nonce, gh_wall_ns());

@@ -51,15 +51,21 @@ static int s_prod(gh_wmtab_t *t, const char *p, size_t n) {
 
 /* The combined watermark of s, or GH_WM_NONE while it is not known. */
 static int64_t s_combined(const gh_wmtab_t *t, const s_src_t *s) {
-    int64_t m = INT64_MAX;
+    int64_t m = INT64_MAX, top = GH_WM_NONE;
     int reported = 0, live = 0;
     for (int i = 0; i < t->nprod; i++) {
+        if (s->ts[i] != GH_WM_NONE && s->ts[i] > top) top = s->ts[i];
         if (t->ended[i]) continue;
         live++;
         if (s->ts[i] == GH_WM_NONE) continue;
         reported++;
         if (s->ts[i] < m) m = s->ts[i];
     }
+    /* every expected producer has ended: everything of every source has
+     * arrived, so a source is complete up to the furthest any producer
+     * reported (without this, a source whose last producer never reported
+     * it would only be flushed, never advanced) */
+    if (!live && t->nprod >= t->expected) return top;
     if (!reported) return GH_WM_NONE;
     /* broadcast: producers not heard from yet may still send this source */
     int ended = t->nprod - live, need = t->expected - ended;

@@ -10,7 +10,10 @@
  *   - broadcast (require_all = 1): every producer reports every source
  *     (classify forwards ingest's watermarks to all anomaly workers): no value
  *     until every live producer has reported the source.
- * A producer that ended (end of stream) no longer holds anything back.
+ * A producer that ended (end of stream) no longer holds anything back, and
+ * once every expected producer has ended each source is complete up to the
+ * furthest ts any producer reported for it (so a source one producer never
+ * reported still gets its watermark, and its first event time, at the end).
  */
 #ifndef GH_WM_H
 #define GH_WM_H
