@@ -425,6 +425,17 @@ static int s_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch
 
 /* (Re)derives an entry from its template text: token count and which tokens
  * are variable.  A template the cache cannot follow is matched per record. */
+/* The variable part of token k, at [b, e) in the message: the token less the
+ * constant prefix and suffix the template writes around its <*>. */
+static void s_var_span(const s_entry_t *en, unsigned k, size_t b, size_t e, uint32_t *vs, uint32_t *ve) {
+    *vs = (uint32_t)b;
+    *ve = (uint32_t)e;
+    if (e - b > (size_t)en->pre[k] + en->suf[k]) {
+        *vs += en->pre[k];
+        *ve -= en->suf[k];
+    }
+}
+
 static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t tpl_n) {
     en->text_h = text_h;
     en->varmask = 0;
@@ -512,13 +523,7 @@ const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_r
         if (ntok == en->ntok)
             for (uint64_t vm = en->varmask; vm; vm &= vm - 1) {
                 unsigned k = (unsigned)__builtin_ctzll(vm);
-                size_t b = words[k].off, e = b + words[k].len;
-                vs[nv] = (uint32_t)b;
-                ve[nv] = (uint32_t)e;
-                if (e - b > (size_t)en->pre[k] + en->suf[k]) {
-                    vs[nv] += en->pre[k];
-                    ve[nv] -= en->suf[k];
-                }
+                s_var_span(en, k, words[k].off, words[k].off + words[k].len, &vs[nv], &ve[nv]);
                 nv++;
             }
     } else {
@@ -532,13 +537,7 @@ const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_r
                 break;
             }
             if (en->varmask >> ntok & 1) {
-                vs[nv] = (uint32_t)b;
-                ve[nv] = (uint32_t)i;
-                /* the token's constant prefix and suffix are the template's own text */
-                if (i - b > (size_t)en->pre[ntok] + en->suf[ntok]) {
-                    vs[nv] += en->pre[ntok];
-                    ve[nv] -= en->suf[ntok];
-                }
+                s_var_span(en, (unsigned)ntok, b, i, &vs[nv], &ve[nv]);
                 nv++;
             }
             ntok++;
