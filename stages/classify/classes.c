@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 /* Keep in step with stages/classify/classes.conf. */
 static const struct { const char *name, *rx; } s_defaults[] = {
@@ -488,7 +487,7 @@ static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
         }
         if (i == n) return 0;
     }
-    uint64_t h = XXH3_64bits_withSeed(v, n, 0x636c6173u) | 1; /* a memo key only: the faster hash */
+    uint64_t h = gh_hash_fast(v, n, 0x636c6173u) | 1; /* a memo key only: the faster hash */
     uint64_t *slot = &cc->clean[h % S_CLEAN];
     if (*slot == h) return 0;
     int rc = pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL);

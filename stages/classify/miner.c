@@ -43,7 +43,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #define GH_MINER_MERGE_VALUES 3
 #define S_NONE UINT32_MAX
@@ -527,7 +526,7 @@ uint64_t gh_miner_add_hit(gh_miner_t *m, const char *msg, size_t n, gh_miner_hit
     size_t bn;
     size_t ntok = gh_mask_line_words(msg, n, m->buf, sizeof m->buf, &bn, m->toks, m->words, &m->nwords);
     /* the cache's key only (ids stay xxHash64 of the text): XXH3 is the faster one for short input */
-    uint64_t h = XXH3_64bits_withSeed(m->buf, bn, 0x6768);
+    uint64_t h = gh_hash_fast(m->buf, bn, 0x6768);
     s_cache_t *ce = &m->cache[h & m->cache_mask];
     uint32_t slot = S_NONE;
     int created = 0;
