@@ -34,6 +34,7 @@ void gh_ps_reset(gh_parser_t *p) {
     p->oom = 0;
     p->has_ts = 0;
     p->ts_ms = 0;
+    p->yr_inferred = 0;
     p->level = GH_LVL_INFO;
     p->format = GH_FMT_PLAIN;
     p->host = gh_pref_ext(NULL, 0);
@@ -348,6 +349,22 @@ int64_t gh_ps_infer_year_ms(int mon, int day, int hh, int mi, int ss, int msec, 
     return best;
 }
 
+int64_t gh_ps_year_ms(gh_parser_t *p, int mon, int day, int hh, int mi, int ss, int msec, int64_t now_ms) {
+    const int64_t half_year = 183LL * 86400000;
+    unsigned s = p->cur_slot;
+    p->yr_inferred = 1;
+    if (p->yr_hash[s] != p->cur_src || !p->yr_last[s]) return gh_ps_infer_year_ms(mon, day, hh, mi, ss, msec, now_ms);
+    int64_t prev = p->yr_last[s];
+    time_t prev_s = (time_t)(prev / 1000);
+    struct tm tm;
+    gmtime_r(&prev_s, &tm);
+    int y = tm.tm_year + 1900;
+    int64_t t = s_civil_ms(y, mon, day, hh, mi, ss, msec);
+    if (t < prev - half_year) t = s_civil_ms(y + 1, mon, day, hh, mi, ss, msec);
+    else if (t > prev + half_year) t = s_civil_ms(y - 1, mon, day, hh, mi, ss, msec);
+    return t;
+}
+
 int64_t gh_ps_epoch_ms(double v) {
     double a = v < 0 ? -v : v;
     if (!(a < 9e24)) return 0;                      /* NaN, infinite or beyond any time: none */
@@ -529,11 +546,13 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
     if (!line) { line = ""; n = 0; }
     gh_ps_reset(p);
     int done = 0;
+    unsigned slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
+    uint64_t h = gh_hash(source, source_n, 1);
+    p->cur_slot = slot;
+    p->cur_src = h;
     if (p->force >= 0) {
         done = p->force != GH_FMT_PLAIN && s_try(p, p->force, line, n, now_ms) == 0;
     } else if (n > 0) {
-        unsigned slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
-        uint64_t h = gh_hash(source, source_n, 1);
         int remembered = p->src_hash[slot] == h ? p->src_fmt[slot] : -1;
         /* formats with an unambiguous signature first, then the source's last
          * format, then the rest */
@@ -553,6 +572,10 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
         p->format = GH_FMT_PLAIN;
     }
 
+    if (done && p->yr_inferred && p->has_ts) { /* this source's latest year-less date */
+        p->yr_hash[slot] = h;
+        p->yr_last[slot] = p->ts_ms;
+    }
     memset(out, 0, sizeof *out);
     out->ts_ms = p->has_ts ? p->ts_ms : now_ms;
     out->format = (uint8_t)p->format;

@@ -55,6 +55,13 @@ struct gh_parser {
     /* per-source memory: hash of the source name -> last detected format */
     uint64_t src_hash[GH_SRC_SLOTS];
     signed char src_fmt[GH_SRC_SLOTS];
+    /* per-source memory of year-less dates: the line's source (slot, hash),
+     * the last such date of each source, and whether this line has one */
+    unsigned cur_slot;
+    uint64_t cur_src;
+    uint64_t yr_hash[GH_SRC_SLOTS];
+    int64_t yr_last[GH_SRC_SLOTS];
+    int yr_inferred;
     /* auditd scratch: decoded hex and normalised bodies */
     char *scratch;
     size_t scap;
@@ -113,6 +120,13 @@ int gh_ps_month(const char *s, size_t n);
 /* Year for a year-less date so the event is closest to now_ms and not more
  * than a day after it. */
 int64_t gh_ps_infer_year_ms(int mon, int day, int hh, int mi, int ss, int msec, int64_t now_ms);
+/* The same for the line being parsed, in its source's sequence: the first
+ * year-less date of a source takes gh_ps_infer_year_ms(); later ones take
+ * the year that puts them within half a year of the source's previous one
+ * (Dec 31 then Jan 1 moves to the next year), so a file's dates never jump
+ * back a year where the receive time's month falls inside the file.  The
+ * source's memory is updated once the line parsed (gh_parse_line). */
+int64_t gh_ps_year_ms(gh_parser_t *p, int mon, int day, int hh, int mi, int ss, int msec, int64_t now_ms);
 /* Epoch number (s, ms, us or ns by magnitude) -> ms. */
 int64_t gh_ps_epoch_ms(double v);
 /* Parse a time given as text: ISO 8601, epoch digits or a few common forms. */

@@ -6,8 +6,10 @@
  * dropped.  Fields: facility, appname, procid, msgid.
  *
  * RFC 3164 and the files syslog daemons write: optional "<PRI>", then
- * "Mmm dd hh:mm:ss" (no year: the year that puts the event closest to the
- * receive time, and not more than a day after it, is chosen; an optional
+ * "Mmm dd hh:mm:ss" (no year: a source's first such date takes the year that
+ * puts it closest to the receive time, and not more than a day after it;
+ * later ones follow the source's own sequence, rolling over at Dec -> Jan,
+ * gh_ps_year_ms; an optional
  * fraction and an optional year after the day are accepted) or an RFC 3339
  * timestamp (rsyslog's RSYSLOG_FileFormat, syslog-ng's ISO stamps, journalctl
  * -o short-iso; these keep the BSD layout "HOST TAG: MSG" and are labelled
@@ -185,7 +187,7 @@ int gh_ps_syslog3164(gh_parser_t *p, const char *line, size_t n, int64_t now_ms)
             p->ts_ms = (gh_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss) *
                        1000 + ms;
         else
-            p->ts_ms = gh_ps_infer_year_ms(mon, day, hh, mi, ss, ms, now_ms);
+            p->ts_ms = gh_ps_year_ms(p, mon, day, hh, mi, ss, ms, now_ms);
         i = j;
     } else {
         int64_t ms;

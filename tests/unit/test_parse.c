@@ -21,6 +21,37 @@ static void parse(const char *line, int64_t now) {
     gh_parse_line(P, "test", 4, line, strlen(line), now, &R);
 }
 
+static void parse_src(const char *src, const char *line, int64_t now) {
+    gh_parse_line(P, src, strlen(src), line, strlen(line), now, &R);
+}
+
+/* Year-less syslog dates follow their source's own sequence. */
+static void test_syslog_year(void) {
+    const int64_t now = 1795305600000LL;   /* 2026-11-22T00:00:00Z */
+    /* an old file whose dates pass the receive time's month-day: Nov 20 is
+     * closest to now in 2026, Nov 25 alone would be 2025 (2026 is in the
+     * future), but in this file it follows Nov 20 */
+    parse_src("old.log", "Nov 20 10:00:00 h app: a", now);
+    CHECK_EQ(R.ts_ms, 1795168800000LL);    /* 2026-11-20T10:00:00Z */
+    parse_src("old.log", "Nov 25 10:00:00 h app: b", now);
+    CHECK_EQ(R.ts_ms, 1795600800000LL);    /* 2026-11-25T10:00:00Z */
+    /* another source alone: closest to the receive time, not in the future */
+    parse_src("other.log", "Nov 25 10:00:00 h app: b", now);
+    CHECK_EQ(R.ts_ms, 1764064800000LL);    /* 2025-11-25T10:00:00Z */
+    /* the new year within a file: Dec 31 -> Jan 1 is the next year, and a
+     * line a little out of order stays in its year */
+    parse_src("other.log", "Dec 31 23:59:59 h app: c", now);
+    CHECK_EQ(R.ts_ms, 1767225599000LL);    /* 2025-12-31T23:59:59Z */
+    parse_src("other.log", "Jan  1 00:00:01 h app: d", now);
+    CHECK_EQ(R.ts_ms, 1767225601000LL);    /* 2026-01-01T00:00:01Z */
+    parse_src("other.log", "Dec 31 23:59:58 h app: e", now);
+    CHECK_EQ(R.ts_ms, 1767225598000LL);    /* 2025-12-31T23:59:58Z */
+    /* a line in another format leaves the source's date memory alone */
+    parse_src("other.log", "{\"msg\":\"x\"}", now);
+    parse_src("other.log", "Jan  2 00:00:00 h app: f", now);
+    CHECK_EQ(R.ts_ms, 1767312000000LL);    /* 2026-01-02T00:00:00Z */
+}
+
 static const char *field(const char *k) {
     static char buf[4096];
     for (uint32_t i = 0; i < R.nfields; i++)
@@ -334,6 +365,7 @@ int main(void) {
     CHECK(P != NULL);
     if (!P) TEST_MAIN_END();
     test_syslog();
+    test_syslog_year();
     test_json();
     test_logfmt_access();
     test_auditd();
