@@ -11,6 +11,7 @@
  */
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "opt.h"
 #include "redis.h"
 #include "eosack.h"
@@ -34,8 +35,8 @@ static void on_signal(int sig) {
 }
 
 static struct {
-    char *connect, *id, *redis, *prefix, *state_dir, *dedup_ns, *log_level;
-    long batch_size, linger_ms, hwm, refresh_ms, poll_ms, rotate_wait_ms, checkpoint_ms, max_line, close_wait_ms;
+    char *connect, *id, *redis, *prefix, *state_dir, *dedup_ns, *log_level, *metrics_addr;
+    long metrics_port, batch_size, linger_ms, hwm, refresh_ms, poll_ms, rotate_wait_ms, checkpoint_ms, max_line, close_wait_ms;
     int from_head, from_tail, once, inotify;
 } s_cfg;
 
@@ -63,9 +64,44 @@ static const gh_opt_t s_opts[] = {
     { "state-dir", GH_OPT_STR, &s_cfg.state_dir, "", "directory for a local checkpoint file (empty: none)" },
     { "dedup-ns", GH_OPT_STR, &s_cfg.dedup_ns, GH_DEDUP_NS, "namespace of the receiver's dedup marks" },
     { "close-wait-ms", GH_OPT_INT, &s_cfg.close_wait_ms, "30000", "at exit, wait this long for queued batches" },
+    { "metrics-port", GH_OPT_INT, &s_cfg.metrics_port, "-1",
+      "Prometheus /metrics HTTP port (0: any free port, logged; -1: off)" },
+    { "metrics-addr", GH_OPT_STR, &s_cfg.metrics_addr, "127.0.0.1", "address the metrics server binds" },
     { "log-level", GH_OPT_STR, &s_cfg.log_level, "info", "error|warn|info|debug" },
     { NULL, 0, NULL, NULL, NULL },
 };
+
+/* The follower's counters as Prometheus series (copied after each round). */
+typedef struct {
+    gh_metrics_t *m;
+    gh_metric_t *lines, *bytes, *cut, *rotations, *files;
+} s_metrics_t;
+
+static int s_metrics_start(s_metrics_t *sm) {
+    memset(sm, 0, sizeof *sm);
+    if (s_cfg.metrics_port < 0) return 0;
+    if (!(sm->m = gh_metrics_new())) return -1;
+    sm->lines = gh_metrics_series(sm->m, GH_METRIC_COUNTER, "ghost_tail_lines_total", "lines read and sent", NULL);
+    sm->bytes = gh_metrics_series(sm->m, GH_METRIC_COUNTER, "ghost_tail_bytes_total", "bytes read", NULL);
+    sm->cut = gh_metrics_series(sm->m, GH_METRIC_COUNTER, "ghost_tail_lines_cut_total",
+                                "lines longer than --max-line, cut", NULL);
+    sm->rotations = gh_metrics_series(sm->m, GH_METRIC_COUNTER, "ghost_tail_rotations_total",
+                                      "rotations and truncations followed", NULL);
+    sm->files = gh_metrics_series(sm->m, GH_METRIC_COUNTER, "ghost_tail_files_opened_total", "files opened", NULL);
+    int port = gh_metrics_serve(sm->m, s_cfg.metrics_addr, (int)s_cfg.metrics_port);
+    if (port < 0) return -1;
+    gh_info("metrics on http://%s:%d/metrics", s_cfg.metrics_addr, port);
+    return 0;
+}
+
+static void s_metrics_update(s_metrics_t *sm, const gh_tail_stats_t *st) {
+    if (!sm->m) return;
+    gh_metric_set(sm->lines, (double)st->lines);
+    gh_metric_set(sm->bytes, (double)st->bytes);
+    gh_metric_set(sm->cut, (double)st->truncated);
+    gh_metric_set(sm->rotations, (double)st->rotations);
+    gh_metric_set(sm->files, (double)st->files);
+}
 
 int main(int argc, char **argv) {
     int nargs = 0, rc = 1;
@@ -83,6 +119,11 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    s_metrics_t sm;
+    if (s_metrics_start(&sm) < 0) {
+        gh_metrics_destroy(&sm.m);
+        return 1;
+    }
     gh_redis_t *redis = *s_cfg.redis ? gh_redis_new(s_cfg.redis, s_cfg.prefix) : NULL;
     gh_tail_out_t *out = gh_tail_out_new(s_cfg.connect, s_cfg.id, s_cfg.batch_size, s_cfg.linger_ms, s_cfg.hwm);
     gh_tail_fs_t *fs = gh_tail_fs_new(s_cfg.inotify && !s_cfg.once);
@@ -116,6 +157,7 @@ int main(int argc, char **argv) {
             if (s_stop) break;
             int hint = gh_tail_fs_drain(fs);
             if (gh_tail_step(t, hint, &more) < 0) failed = 1;
+            s_metrics_update(&sm, gh_tail_stats(t));
             if (gh_mono_ms() >= next_ckpt) {
                 gh_tail_checkpoint(t);
                 next_ckpt = gh_mono_ms() + s_cfg.checkpoint_ms;
@@ -127,6 +169,7 @@ int main(int argc, char **argv) {
     /* hold the sockets open until every ingest worker has the end of stream */
     else gh_eos_wait(redis, s_cfg.id, gh_tail_out_eos_nonce(out), gh_tail_out_count(out), (int)s_cfg.close_wait_ms);
     const gh_tail_stats_t *st = gh_tail_stats(t);
+    s_metrics_update(&sm, st);
     gh_info("exit: lines=%" PRIu64 " bytes=%" PRIu64 " truncated=%" PRIu64 " rotations=%" PRIu64 " files=%" PRIu64,
             st->lines, st->bytes, st->truncated, st->rotations, st->files);
     rc = failed ? 1 : 0;
@@ -135,5 +178,6 @@ done:
     gh_tail_out_destroy(&out, s_cfg.close_wait_ms);
     gh_tail_fs_destroy(&fs);
     gh_redis_destroy(&redis);
+    gh_metrics_destroy(&sm.m);
     return rc;
 }

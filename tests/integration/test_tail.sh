@@ -74,9 +74,22 @@ start_kill() { kill -9 "$tail_pid"; wait "$tail_pid" 2>/dev/null; }
 N=2000000
 emit "$L/c.log" 4000 100 &
 wc_=$!
-sleep 0.3; start_kill; sleep 0.3; start_tail
+sleep 0.3; start_kill; sleep 0.3; start_tail --metrics-port 0
 wait $wc_
 wait_caught_up
+# the restarted follower's /metrics: what it read since the restart
+mport=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$D/tail.err" | tail -1)
+[ -n "$mport" ] || fail "ghost-tail --metrics-port 0 logged no metrics address"
+python3 - "$mport" <<'PY' || fail "ghost-tail /metrics"
+import sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+val = {l.split()[0]: float(l.split()[1]) for l in text.splitlines() if l and not l.startswith("#")}
+lines, files = val.get("ghost_tail_lines_total", 0), val.get("ghost_tail_files_opened_total", 0)
+# a.log, b.log and c.log are open; c.log had lines left to read after the restart
+assert lines > 0 and val["ghost_tail_bytes_total"] >= 19 * lines and files >= 3, (lines, files)
+assert "process_resident_memory_bytes" in val
+print("ghost-tail /metrics: %d lines, %d files since the restart" % (lines, files))
+PY
 
 # 2. rotation by rename: the old file gets a few more lines after the rename.
 N=3000000
