@@ -68,7 +68,7 @@
  * Alert ids are the hex xxHash64 of kind, key and start (new templates: kind
  * and key), so 1 or N shards produce the same ids.
  *
- * Memory.  At most cfg.max_series series, each with its detector (~10 KB, plus
+ * Memory.  At most cfg.max_series series, each with its detector (~15 KB at the default window, plus
  * the context model's ~36-44 kB at its measured peak, context.h); a series without events for
  * cfg.idle_s of event time and not in a burst is evicted, and when the cap is
  * reached the least recently active quiet series makes room.  Buckets stay

@@ -35,7 +35,11 @@ struct gh_detector {
     gh_detector_cfg_t cfg;
     uint64_t n;            /* values fed */
     double *win;           /* ring of deseasonalised values, cfg.window long */
-    double *tmp;           /* scratch for selection */
+    /* the same values kept sorted, for order statistics without selection:
+     * all of the window (median, MAD), and its part older than the change
+     * statistic's recent values (its quantile bins) */
+    double *srt, *old;
+    int nsrt, nold;
     int is_counts;         /* every value so far a non-negative integer */
     /* seasonal profile */
     int bins;
@@ -92,11 +96,12 @@ gh_detector_t *gh_detector_new(const gh_detector_cfg_t *cfg)
         if (cfg->update_ratio > 1) s->cfg.update_ratio = cfg->update_ratio;
     }
     s->win = calloc((size_t)s->cfg.window, sizeof *s->win);
-    s->tmp = calloc((size_t)s->cfg.window, sizeof *s->tmp);
+    s->srt = calloc((size_t)s->cfg.window, sizeof *s->srt);
+    s->old = calloc((size_t)s->cfg.window, sizeof *s->old);
     s->mq_v = calloc((size_t)s->cfg.window, sizeof *s->mq_v);
     s->mq_t = calloc((size_t)s->cfg.window, sizeof *s->mq_t);
     s->ctx = gh_context_new(NULL);
-    if (!s->win || !s->tmp || !s->mq_v || !s->mq_t || !s->ctx) goto fail;
+    if (!s->win || !s->srt || !s->old || !s->mq_v || !s->mq_t || !s->ctx) goto fail;
     if (s->cfg.period > 1) {
         s->bins = s->cfg.period < S_MAX_BINS ? s->cfg.period : S_MAX_BINS;
         s->seas = calloc((size_t)s->bins, sizeof *s->seas);
@@ -115,7 +120,8 @@ void gh_detector_destroy(gh_detector_t **dp)
     if (!dp || !*dp) return;
     gh_detector_t *s = *dp;
     free(s->win);
-    free(s->tmp);
+    free(s->srt);
+    free(s->old);
     free(s->mq_v);
     free(s->mq_t);
     free(s->seas);
@@ -128,41 +134,74 @@ void gh_detector_destroy(gh_detector_t **dp)
 uint64_t gh_detector_count(const gh_detector_t *d) { return d->n; }
 int gh_detector_in_burst(const gh_detector_t *d) { return d->in_burst; }
 
-/* k-th smallest of v[lo..hi] (Hoare selection; reorders that range so that
- * v[k] is in place, smaller-or-equal values before it, larger-or-equal after). */
-static double s_select_in(double *v, int lo, int hi, int k)
+/* Sorted arrays of the window's values.  Values are finite or infinite,
+ * never NaN (x is sanitised, the seasonal offsets are finite). */
+
+/* Index of the first element > v (upper bound) in a[0..n). */
+static int s_upper(const double *a, int n, double v)
 {
+    int lo = 0, hi = n;
     while (lo < hi) {
-        double piv = v[(lo + hi) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < piv) i++;
-            while (v[j] > piv) j--;
-            if (i <= j) { double t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else break;
+        int mid = (lo + hi) / 2;
+        if (a[mid] <= v) lo = mid + 1;
+        else hi = mid;
     }
-    return v[k];
+    return lo;
 }
 
-static double s_select(double *v, int n, int k)
+static void s_sorted_add(double *a, int *n, double v)
 {
-    return s_select_in(v, 0, n - 1, k);
+    int i = s_upper(a, *n, v);
+    memmove(a + i + 1, a + i, (size_t)(*n - i) * sizeof *a);
+    a[i] = v;
+    (*n)++;
 }
 
-static double s_median(double *v, int n)
+/* Removes one element equal to v (it is there: every value removed was
+ * added before). */
+static void s_sorted_del(double *a, int *n, double v)
+{
+    int i = s_upper(a, *n, v) - 1;
+    if (i < 0 || a[i] != v) return;
+    memmove(a + i, a + i + 1, (size_t)(*n - i - 1) * sizeof *a);
+    (*n)--;
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of the sorted a[0..n) (the mean of the two middle values when n is
+ * even). */
+static double s_median_sorted(const double *a, int n)
 {
     if (n <= 0) return 0;
-    double m = s_select(v, n, n / 2);
-    if (n % 2 == 0) {
-        /* the lower middle is the max of the lower half after selection */
-        double lo = v[0];
-        for (int i = 1; i < n / 2; i++) if (v[i] > lo) lo = v[i];
-        m = 0.5 * (m + lo);
+    return n % 2 ? a[n / 2] : 0.5 * (a[n / 2] + a[n / 2 - 1]);
+}
+
+/* Median of |a[i] - m| over the sorted a[0..n): the deviations left of m
+ * and right of m are each ascending, so merging them from m outwards gives
+ * the deviations in order; only the middle one or two are needed. */
+static double s_mad_sorted(const double *a, int n, double m)
+{
+    if (n <= 0) return 0;
+    int r = 0, hi = n;               /* r: the first element >= m */
+    while (r < hi) {
+        int mid = (r + hi) / 2;
+        if (a[mid] < m) r = mid + 1;
+        else hi = mid;
     }
-    return m;
+    int l = r - 1, k = n / 2;
+    double prev = 0, cur = 0;
+    for (int i = 0; i <= k; i++) {
+        double dl = l >= 0 ? fabs(a[l] - m) : INFINITY, dr = r < n ? fabs(a[r] - m) : INFINITY;
+        prev = cur;
+        if (dl <= dr) cur = dl, l--;
+        else cur = dr, r++;
+    }
+    return n % 2 ? cur : 0.5 * (cur + prev);
 }
 
 /* Maximum of the fused scores of the last `window` steps before this one,
@@ -253,18 +292,6 @@ static void s_tail_update(s_tail_t *t, double a, int window)
     t->n++;
 }
 
-/* Put the order statistics k * n / S_CHG_BINS (k in [kl, kh]) of v[lo..hi]
- * in place, v being n long: bisect on the middle rank, then each half holds
- * the ranks on its side (O(n log bins) instead of a full sort). */
-static void s_select_edges(double *v, int n, int lo, int hi, int kl, int kh)
-{
-    if (kl > kh || lo > hi) return;
-    int km = (kl + kh) / 2, p = km * n / S_CHG_BINS;
-    s_select_in(v, lo, hi, p);
-    s_select_edges(v, n, lo, p - 1, kl, km - 1);
-    s_select_edges(v, n, p + 1, hi, km + 1, kh);
-}
-
 /* Quantile bin of v among the S_CHG_BINS - 1 ascending edges e. */
 static int s_chg_bin(const double *e, double v)
 {
@@ -283,11 +310,20 @@ static double s_chg_stat(gh_detector_t *s, double y, int have)
     int R = have - (L - 1);
     if (R < 2 * L) return -1;
     uint64_t n = s->n;
-    for (int j = 0; j < R; j++) s->tmp[j] = s->win[(n - (uint64_t)(L - 1) - 1 - (uint64_t)j) % (uint64_t)W];
-    s_select_edges(s->tmp, R, 0, R - 1, 1, S_CHG_BINS - 1);
+    /* the older part of the window, sorted (s->old holds exactly those R
+     * values): the edges are its order statistics k * R / S_CHG_BINS, and a
+     * bin's count is the difference of two upper bounds (a value falls in
+     * the first bin whose edge is >= it) */
+    const double *o = s->old;
     double e[S_CHG_BINS - 1], ref[S_CHG_BINS] = { 0 }, rec[S_CHG_BINS] = { 0 };
-    for (int k = 1; k < S_CHG_BINS; k++) e[k - 1] = s->tmp[k * R / S_CHG_BINS];
-    for (int j = 0; j < R; j++) ref[s_chg_bin(e, s->tmp[j])] += 1;
+    for (int k = 1; k < S_CHG_BINS; k++) e[k - 1] = o[k * R / S_CHG_BINS];
+    int below = 0;
+    for (int b = 0; b < S_CHG_BINS - 1; b++) {
+        int u = s_upper(o, R, e[b]);
+        ref[b] = u - below;
+        below = u;
+    }
+    ref[S_CHG_BINS - 1] = R - below;
     rec[s_chg_bin(e, y)] += 1;
     for (int j = 1; j < L; j++) rec[s_chg_bin(e, s->win[(n - (uint64_t)j) % (uint64_t)W])] += 1;
     double g = 0;
@@ -316,10 +352,8 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
 
     double med = 0, scale = 0;
     if (have > 0) {
-        memcpy(s->tmp, s->win, (size_t)have * sizeof *s->tmp);
-        med = s_median(s->tmp, have);
-        for (int i = 0; i < have; i++) s->tmp[i] = fabs(s->win[i] - med);
-        scale = 1.4826 * s_median(s->tmp, have);
+        med = s_median_sorted(s->srt, have);
+        scale = 1.4826 * s_mad_sorted(s->srt, have, med);
         if (scale <= 0) {
             /* more than half the window is one value: fall back on the mean
              * absolute deviation, which still sees the rare departures */
@@ -389,8 +423,21 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
         s->seas_n[bin] = m + 1;
     }
 
-    /* window keeps the deseasonalised value */
-    s->win[s->n % (uint64_t)c->window] = x - seas;
+    /* window keeps the deseasonalised value; the sorted copies follow: the
+     * value of step n - window leaves both, step n - (S_CHG_LEN - 1) joins
+     * the older part (which holds steps n - window .. n - S_CHG_LEN when
+     * step n is scored) */
+    {
+        const uint64_t W = (uint64_t)c->window, n = s->n, L1 = S_CHG_LEN - 1;
+        double v = x - seas;
+        if (n >= W) {
+            s_sorted_del(s->srt, &s->nsrt, s->win[n % W]);
+            if (W > L1) s_sorted_del(s->old, &s->nold, s->win[n % W]);
+        }
+        s->win[n % W] = v;
+        s_sorted_add(s->srt, &s->nsrt, v);
+        if (W > L1 && n >= L1) s_sorted_add(s->old, &s->nold, s->win[(n - L1) % W]);
+    }
     s->n++;
     if (s->seas && !s->seas_on && s->n >= 2 * (uint64_t)c->period) {
         /* switch seasonality on: re-express the window without the profile */
@@ -400,6 +447,15 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
             s->win[step % (uint64_t)c->window] -= s->seas[s_bin(s, step)];
         }
         s->seas_on = 1;
+        /* and sort them again */
+        s->nsrt = s->nold = 0;
+        for (int j = 1; j <= h; j++) {
+            uint64_t step = s->n - (uint64_t)j;
+            s->srt[s->nsrt++] = s->win[step % (uint64_t)c->window];
+            if (j >= S_CHG_LEN) s->old[s->nold++] = s->win[step % (uint64_t)c->window];
+        }
+        qsort(s->srt, (size_t)s->nsrt, sizeof *s->srt, s_cmp_double);
+        qsort(s->old, (size_t)s->nold, sizeof *s->old, s_cmp_double);
     }
 
     /* contextual novelty: part of the reported score, not used by the
