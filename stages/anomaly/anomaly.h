@@ -68,9 +68,11 @@
  * Alert ids are the hex xxHash64 of kind, key and start (new templates: kind
  * and key), so 1 or N shards produce the same ids.
  *
- * Memory.  At most cfg.max_series series, each with its detector (~15 KB at the default window, plus
- * the context model's ~36-44 kB at its measured peak, context.h); a series without events for
- * cfg.idle_s of event time and not in a burst is evicted, and when the cap is
+ * Memory.  At most cfg.max_series series, each with its detector (~18 KB
+ * at the default window with its daily and weekly profiles, plus the
+ * context model's ~36-44 kB at its measured peak, context.h); a series
+ * without events for cfg.idle_s of event time and not in a burst is
+ * evicted, and when the cap is
  * reached the least recently active quiet series makes room.  Buckets stay
  * open while an active source lags; a series keeps at most cfg.max_open_s of
  * open buckets (a ring that grows by doubling, ~1.8 KB a bucket): an event

@@ -12,6 +12,11 @@
 #define S_TAIL 0.1         /* share of the statistic's values above the tail threshold */
 #define S_BETA_MIN 0.05    /* floor on the tail's mean excess (log1p units) */
 #define S_L_HALF 5.0       /* surprise (-ln p) scored 0.5 */
+/* Excesses over the tail threshold are learnt winsorised at this many mean
+ * excesses.  Measured on NAB (with the weekly profile): 3 -> 66.8 / 53.5
+ * (standard / low-FP), 4 -> 67.1 / 55.8, 5 -> 65.6 / 54.4, none -> 65.8 /
+ * 54.6; 2 -> 63.1 / 45.1 (heavy tails learnt too short: spikes overscored). */
+#define S_WINSOR 4.0
 #define S_CHG_LEN 32       /* recent values tested against the window's distribution */
 #define S_CHG_BINS 8       /* quantile bins of that test */
 /* A distribution change (a test over the last 32 correlated values) is less
@@ -46,6 +51,12 @@ struct gh_detector {
     double *seas;          /* per-bin offset */
     uint32_t *seas_n;      /* per-bin updates */
     int seas_on;
+    /* weekly profile (period x 7, S_MAX_BINS bins at most): of the
+     * residual the daily one leaves */
+    int wbins;
+    double *wseas;
+    uint32_t *wseas_n;
+    int wseas_on;
     /* surprise statistic */
     double zs[S_SHORT_MAX];
     s_tail_t tail;         /* of the surprise statistic */
@@ -107,6 +118,10 @@ gh_detector_t *gh_detector_new(const gh_detector_cfg_t *cfg)
         s->seas = calloc((size_t)s->bins, sizeof *s->seas);
         s->seas_n = calloc((size_t)s->bins, sizeof *s->seas_n);
         if (!s->seas || !s->seas_n) goto fail;
+        s->wbins = 7 * s->cfg.period < S_MAX_BINS ? 7 * s->cfg.period : S_MAX_BINS;
+        s->wseas = calloc((size_t)s->wbins, sizeof *s->wseas);
+        s->wseas_n = calloc((size_t)s->wbins, sizeof *s->wseas_n);
+        if (!s->wseas || !s->wseas_n) goto fail;
     }
     s->is_counts = 1;
     return s;
@@ -126,6 +141,8 @@ void gh_detector_destroy(gh_detector_t **dp)
     free(s->mq_t);
     free(s->seas);
     free(s->seas_n);
+    free(s->wseas);
+    free(s->wseas_n);
     gh_context_destroy(&s->ctx);
     free(s);
     *dp = NULL;
@@ -171,6 +188,23 @@ static int s_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The window was re-expressed (a seasonal profile switched on): sort its
+ * values again, all of them and the part older than the last
+ * S_CHG_LEN - 1 steps. */
+static void s_resort(gh_detector_t *s)
+{
+    const uint64_t W = (uint64_t)s->cfg.window;
+    int h = s->n < W ? (int)s->n : (int)W;
+    s->nsrt = s->nold = 0;
+    for (int j = 1; j <= h; j++) {
+        double v = s->win[(s->n - (uint64_t)j) % W];
+        s->srt[s->nsrt++] = v;
+        if (j >= S_CHG_LEN) s->old[s->nold++] = v;
+    }
+    qsort(s->srt, (size_t)s->nsrt, sizeof *s->srt, s_cmp_double);
+    qsort(s->old, (size_t)s->nold, sizeof *s->old, s_cmp_double);
 }
 
 /* Median of the sorted a[0..n) (the mean of the two middle values when n is
@@ -235,6 +269,13 @@ static int s_bin(const gh_detector_t *s, uint64_t i)
     return (int)(ph * (uint64_t)s->bins / (uint64_t)s->cfg.period);
 }
 
+/* Weekly bin of step i. */
+static int s_wbin(const gh_detector_t *s, uint64_t i)
+{
+    uint64_t w = 7 * (uint64_t)s->cfg.period, ph = i % w;
+    return (int)(ph * (uint64_t)s->wbins / w);
+}
+
 /* Raw surprise of one value: log1p |z| (compresses heavy tails, keeps order). */
 static double s_raw(double z)
 {
@@ -283,10 +324,10 @@ static void s_tail_update(s_tail_t *t, double a, int window)
     if (t->n == 0) t->u = a;
     else t->u += lr * (a > t->u ? (1.0 - S_TAIL) : -S_TAIL);
     if (a > t->u) {
-        /* winsorised at 3 mean excesses: the extremes the detector looks
-         * for (a burst, a ramp) must not teach the tail to expect them */
+        /* winsorised at S_WINSOR mean excesses: the extremes the detector
+         * looks for (a burst, a ramp) must not teach the tail to expect them */
         double g = alpha / S_TAIL, e = a - t->u;
-        if (t->n > 100 && e > 3 * t->beta) e = 3 * t->beta;
+        if (t->n > 100 && e > S_WINSOR * t->beta) e = S_WINSOR * t->beta;
         t->beta += (e - t->beta) * (g < 0.5 ? g : 0.5);
     }
     t->n++;
@@ -349,6 +390,11 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
         bin = s_bin(s, s->n);
         if (s->seas_on) seas = s->seas[bin];
     }
+    int wbin = 0;
+    if (s->wseas) {
+        wbin = s_wbin(s, s->n);
+        if (s->wseas_on) seas += s->wseas[wbin];
+    }
 
     double med = 0, scale = 0;
     if (have > 0) {
@@ -409,9 +455,11 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     /* seasonal profile: an exponentially weighted mean of the residual around
      * the level at this phase; each update is clipped to 3 scales around the
      * phase's current offset, so a spike barely moves it but a daily swing of
-     * any amplitude is learnt within a few periods */
+     * any amplitude is learnt within a few periods (the residual is taken
+     * after the weekly profile once that is on: NAB 67.5 / 56.5 against
+     * 67.1 / 55.8 when the daily profile also chases the weekday) */
     if (s->seas) {
-        double d = x - med - s->seas[bin];
+        double d = x - med - s->seas[bin] - (s->wseas_on ? s->wseas[wbin] : 0);
         if (have > 0 && s->seas_n[bin] >= 2) {
             if (d > 3 * scale) d = 3 * scale;
             if (d < -3 * scale) d = -3 * scale;
@@ -421,6 +469,20 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
         if (s->seas_on) alpha *= 0.5;
         s->seas[bin] += alpha * d;
         s->seas_n[bin] = m + 1;
+    }
+    /* weekly profile: the same learning, of what the daily profile (just
+     * updated) leaves at this phase of the week */
+    if (s->wseas) {
+        double d = x - med - s->seas[bin] - s->wseas[wbin];
+        if (have > 0 && s->wseas_n[wbin] >= 2) {
+            if (d > 3 * scale) d = 3 * scale;
+            if (d < -3 * scale) d = -3 * scale;
+        }
+        uint32_t m = s->wseas_n[wbin];
+        double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
+        if (s->wseas_on) alpha *= 0.5;
+        s->wseas[wbin] += alpha * d;
+        s->wseas_n[wbin] = m + 1;
     }
 
     /* window keeps the deseasonalised value; the sorted copies follow: the
@@ -447,15 +509,17 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
             s->win[step % (uint64_t)c->window] -= s->seas[s_bin(s, step)];
         }
         s->seas_on = 1;
-        /* and sort them again */
-        s->nsrt = s->nold = 0;
+        s_resort(s);
+    }
+    if (s->wseas && !s->wseas_on && s->n >= 14 * (uint64_t)c->period) {
+        /* two weeks seen: the weekly profile joins the daily one */
+        int h = s->n < (uint64_t)c->window ? (int)s->n : c->window;
         for (int j = 1; j <= h; j++) {
             uint64_t step = s->n - (uint64_t)j;
-            s->srt[s->nsrt++] = s->win[step % (uint64_t)c->window];
-            if (j >= S_CHG_LEN) s->old[s->nold++] = s->win[step % (uint64_t)c->window];
+            s->win[step % (uint64_t)c->window] -= s->wseas[s_wbin(s, step)];
         }
-        qsort(s->srt, (size_t)s->nsrt, sizeof *s->srt, s_cmp_double);
-        qsort(s->old, (size_t)s->nold, sizeof *s->old, s_cmp_double);
+        s->wseas_on = 1;
+        s_resort(s);
     }
 
     /* contextual novelty: part of the reported score, not used by the

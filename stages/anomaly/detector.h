@@ -14,7 +14,9 @@
  * sqrt(baseline + 1), which keeps low-rate series from alarming on one event.
  * Once `period` steps have been seen twice, a per-phase seasonal offset (an
  * exponentially weighted mean of the clipped residual at that phase) is added
- * to the baseline.
+ * to the baseline; once a week (7 x `period`) has been seen twice, a weekly
+ * profile learnt the same way on what the daily one leaves (weekday versus
+ * weekend, at most 288 bins) is added too.
  *
  * Surprise.  z = (x - baseline) / scale.  The surprise statistic is the
  * mean of log1p|z| over the last `short_len` values (log1p tames heavy
@@ -22,7 +24,7 @@
  * threshold means the same rarity for counts, heavy-tailed volumes and
  * smooth gauges: a streaming tail model (a tracker of the statistic's 90%
  * quantile u and the mean excess beta above it, learnt over ~8 windows,
- * excesses winsorised at 3 beta) gives an exceedance probability p
+ * excesses winsorised at 4 beta) gives an exceedance probability p
  * (exponential tail above u, a peaks-over-threshold model), mapped
  * monotonically from -ln p onto [0,1) (0.5 at 5 nats, 0.95 at ~10.4) as
  * `surprise`.  0 during warm-up.  The burst machine runs on it.
