@@ -101,6 +101,10 @@ typedef struct {
     int idle_items;      /* ... once this many items came since its last (default 512) */
     int max_open_s;      /* open buckets per series, in seconds (default 86400) */
     int max_sources;     /* sources tracked (default 1024) */
+    int max_hosts;       /* per-host sub-series of one series (default 16;
+                            negative: no per-host series) */
+    int max_host_series; /* per-host sub-series in all (default 4096;
+                            negative: none) */
 } gh_anomaly_cfg_t;
 
 typedef struct {
@@ -120,6 +124,14 @@ typedef struct {
     uint64_t evicted;    /* series evicted */
     uint64_t covered;    /* level/class bursts left to their template's series */
     uint64_t series;     /* live series */
+    uint64_t host_series;    /* live per-host sub-series */
+    uint64_t host_evicted;   /* per-host sub-series freed (idle, or with their series) */
+    uint64_t host_untracked; /* events of a multi-host series whose host has no
+                                sub-series (a cap was reached): counted in the
+                                series only */
+    uint64_t host_covered;   /* per-host bursts left to their series' (or their
+                                template's) alert */
+    uint64_t host_folded;    /* series bursts left to one host's open burst alert */
 } gh_anomaly_stats_t;
 
 typedef struct gh_anomaly gh_anomaly_t;
