@@ -97,7 +97,8 @@
  *    burst, one alert: a host's burst that starts while its series is in a
  *    burst sends nothing (the series' alert reports it; stats.host_covered),
  *    nor one of a level/class host series whose firing bucket is >= 80%
- *    one template (the template's host series reports it); a series burst
+ *    one template, or whose excess is at least half one template's growth
+ *    since the bucket before (the template's series reports it); a series burst
  *    that starts while one host's burst, already reported, makes >= 80% of
  *    its excess sends nothing either (stats.host_folded).
  *  - on_alert, kind "new_template": a template id never seen before (in any
