@@ -10,6 +10,9 @@ and incidents.json, the ground truth of what was injected:
   burst          an SSH brute force from one address (auth.log + audit.log)
   new_template   a never-seen error (kernel OOM kill) after the warm-up
   trend          database timeouts in app.log rising steadily to a threshold
+  host_burst     (only with --host-burst-at) one host's failed logins rise
+                 tenfold and more for ten minutes, while the total of the
+                 fleet's failed logins stays within what ghost calls normal
 With --quiet no incident is injected (background traffic only).
 
 Event times start at --start (default: now - duration - 10 min, whole
@@ -20,6 +23,10 @@ Variants (defaults reproduce the set above byte for byte): --burst-per-min,
 --trend-peak (per minute at the end), --burst-at / --new-at / --trend-from
 (fractions of the span), --error-weight / --warn-weight (share of the app's
 background errors and warnings, out of 100 with info 70 and debug 20).
+--host-burst-at (fraction of the span; default: no such incident),
+--host-burst-per-min (default 12) and --host-burst-host (default web2) add
+the host_burst incident; its lines are drawn after everything else, so the
+other lines stay byte for byte those without it.
 """
 import argparse
 import json
@@ -161,6 +168,11 @@ def main():
     ap.add_argument("--trend-from", type=float, default=0.62, help="trend start, fraction of the span (default 0.62)")
     ap.add_argument("--warn-weight", type=float, default=8, help="app background warn weight (default 8)")
     ap.add_argument("--error-weight", type=float, default=2, help="app background error weight (default 2)")
+    ap.add_argument("--host-burst-at", type=float, default=None,
+                    help="one host's failed logins rise at this fraction of the span (default: never)")
+    ap.add_argument("--host-burst-per-min", type=float, default=12,
+                    help="that host's extra failed logins a minute, for 10 min (default 12)")
+    ap.add_argument("--host-burst-host", default="web2", help="that host (default web2)")
     a = ap.parse_args()
 
     dur = a.hours * 3600
@@ -178,6 +190,11 @@ def main():
         t0, t1 = start + dur * a.trend_from, start + dur
         incidents.append({"kind": "trend", "what": "database timeouts rising", "start": iso(t0), "end": iso(t1),
                           "match": "database connection timeout"})
+        if a.host_burst_at is not None:
+            h0 = start + dur * a.host_burst_at
+            incidents.append({"kind": "host_burst", "what": "failed logins on %s" % a.host_burst_host,
+                              "start": iso(h0), "end": iso(h0 + 600), "match": "Failed password for",
+                              "host": a.host_burst_host})
 
     # background: Poisson arrivals
     t = start
@@ -214,6 +231,19 @@ def main():
             if t < t1:
                 g.app(t, "error", "database connection timeout after %d ms" % r.randint(1000, 5000),
                       db={"host": "db1", "port": 5432}, pool="primary")
+
+        if a.host_burst_at is not None:
+            # one host's failed logins (the background's own message, the
+            # background's ~0.6-0.9 a minute on each of the five hosts) rise
+            # by --host-burst-per-min for ten minutes: the fleet's total
+            # (~3-4.5 a minute) moves by less than the series detector calls a
+            # burst, the host's own rate by over tenfold
+            t = h0
+            while t < h0 + 600:
+                t += r.expovariate(a.host_burst_per_min / 60)
+                if t < h0 + 600:
+                    g.auth(t, a.host_burst_host, "sshd", "Failed password for %s from %s port %d ssh2" % (
+                        r.choice(USERS), ip(r), r.randint(30000, 65000)))
 
     os.makedirs(a.out_dir, exist_ok=True)
     n = 0

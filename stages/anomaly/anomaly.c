@@ -2,6 +2,7 @@
  * samples for ghost-anomaly (see anomaly.h for the contract). */
 #include "anomaly/anomaly.h"
 #include "anomaly/detector.h"
+#include "anomaly/hostdet.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,19 @@
 #define S_BACKFILL_MAX 288 /* zero buckets back-filled into a new series */
 #define S_GAP_MAX 1440     /* zero buckets fed in one go to an idle series */
 #define S_RING_MIN 4       /* open buckets a series starts with (grows by doubling) */
+#define S_SUB_EX 2         /* per-host example slots, by bucket index mod 2 (enough while
+                              lateness < bucket: a source's event two buckets ahead has
+                              closed the older bucket before it is counted) */
+#define S_SHARE 0.8        /* "one template" / "one host": this share of the bucket (or excess) */
+#define S_HKEY_MAX (S_KEY_MAX + S_HOST_MAX)   /* a per-host alert key: "<key>/<host>" */
+
+/* Why an open burst sends nothing (0: it alerts). */
+enum {
+    S_LOUD = 0,
+    S_Q_TEMPLATE,      /* a level/class burst that is one template's: that series reports it */
+    S_Q_HOST,          /* an aggregate burst that is one host's open burst: the host's alert stands */
+    S_Q_AGGREGATE      /* a host's burst inside its series' burst: the aggregate's alert reports it */
+};
 
 typedef struct {
     char host[S_HOST_MAX];
@@ -27,12 +41,52 @@ typedef struct {
 } s_host_t;
 
 typedef struct {
+    uint64_t id;
+    uint32_t n;
+} s_tally_t;                        /* events of one template in a bucket */
+
+typedef struct {
     double count;
     uint32_t nex;
     char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
     s_host_t hosts[S_HOST_SLOTS];
-    struct { uint64_t id; uint32_t n; } tpls[S_TPL_SLOTS];   /* level/class series only */
+    s_tally_t tpls[S_TPL_SLOTS];    /* level/class series only */
 } s_bucket_t;
+
+/* Burst bookkeeping of a series or of one host's sub-series. */
+typedef struct {
+    double hist[GH_MAX_SERIES];     /* last closed bucket counts, ring */
+    uint64_t nhist;
+    int64_t start, last;            /* open burst: first and latest non-empty bucket */
+    double sum, score;
+    uint32_t nex;
+    char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
+    uint8_t open;                   /* a burst is open */
+    uint8_t quiet;                  /* S_LOUD, or why the open burst sends nothing */
+} s_burst_t;
+
+/* Examples (and template tally) of one host in one open bucket. */
+typedef struct {
+    int64_t idx;                    /* the bucket they belong to */
+    uint32_t nex;
+    char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
+    s_tally_t tpls[S_TPL_SLOTS];    /* level/class series only */
+} s_subex_t;
+
+/* One host's sub-series of a series (see anomaly.h, Hosts): counts in a ring
+ * parallel to its series' open buckets, judged by the light count detector
+ * (hostdet.h). */
+typedef struct {
+    uint64_t hh;                    /* hash of the host name */
+    char host[S_HOST_MAX];
+    gh_hostdet_t det;
+    gh_det_out_t o;                 /* its detector's output for the bucket closing */
+    uint32_t *cnt;                  /* ring of the series' ncap buckets */
+    int64_t last_ts;                /* its last event time */
+    s_subex_t exs[S_SUB_EX];
+    s_tally_t prev[S_TPL_SLOTS];    /* template tally of the last closed bucket */
+    s_burst_t b;
+} s_sub_t;
 
 typedef struct s_series {
     struct s_series *next;          /* hash chain */
@@ -47,18 +101,17 @@ typedef struct s_series {
     int64_t last_ts;                /* last event time */
     s_bucket_t *open;               /* ring of ncap buckets, by index mod ncap */
     int64_t ncap;                   /* power of two, <= the stage's max_open */
-    double hist[GH_MAX_SERIES];     /* last closed bucket counts, ring */
-    uint64_t nhist;
-    /* open burst */
-    int64_t burst_start, burst_last;
-    double burst_sum, burst_score;
-    uint32_t bnex;
-    char bex[GH_MAX_EXAMPLES][S_LINE_MAX];
-    char bhost[S_HOST_MAX];
+    s_burst_t b;                    /* hist and open burst */
+    char bhost[S_HOST_MAX];         /* the open burst's dominant host, or "" */
     uint64_t src;                   /* its source: it closes on that source's clock */
     uint8_t kind;                   /* 1 template, 2 class, 3 level */
-    uint8_t covered;                /* the open burst is one template's: its own
-                                       series reports it, this one stays silent */
+    /* hosts (see anomaly.h, Hosts) */
+    uint8_t multi;                  /* a second host was seen: per-host sub-series on */
+    uint8_t refused;                /* a host got no sub-series (cap): later ones start cold */
+    uint64_t h1;                    /* the first host (hash, name) while there is one */
+    char host1[S_HOST_MAX];
+    s_sub_t **subs;
+    int nsub, subcap;
 } s_series_t;
 
 /* One event-time source (a file): its clock and when it last sent. */
@@ -73,6 +126,7 @@ typedef struct {
 struct gh_anomaly {
     gh_anomaly_cfg_t cfg;
     gh_anomaly_sink_t sink;
+    gh_hostdet_cfg_t hcfg;          /* the hosts' detectors */
     int64_t bucket_ms, late_ms;
     int64_t max_open;               /* open buckets per series, at most */
     int period;
@@ -112,6 +166,8 @@ void gh_anomaly_defaults(gh_anomaly_cfg_t *c)
     c->idle_items = 512;
     c->max_open_s = 86400;
     c->max_sources = 1024;
+    c->max_hosts = 16;
+    c->max_host_series = 4096;
 }
 
 gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink)
@@ -132,8 +188,12 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
         if (cfg->idle_items > 0) a->cfg.idle_items = cfg->idle_items;
         if (cfg->max_open_s > 0) a->cfg.max_open_s = cfg->max_open_s;
         if (cfg->max_sources > 0) a->cfg.max_sources = cfg->max_sources;
+        if (cfg->max_hosts) a->cfg.max_hosts = cfg->max_hosts;
+        if (cfg->max_host_series) a->cfg.max_host_series = cfg->max_host_series;
     }
     a->sink = sink;
+    gh_hostdet_defaults(&a->hcfg);
+    a->hcfg.min_count = a->cfg.min_count;
     a->bucket_ms = (int64_t)a->cfg.bucket_s * 1000;
     a->late_ms = (int64_t)a->cfg.lateness_s * 1000;
     a->max_open = ((int64_t)a->cfg.max_open_s * 1000 + a->bucket_ms - 1) / a->bucket_ms;
@@ -152,9 +212,23 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
     return a;
 }
 
-static void s_series_free(s_series_t *s)
+static void s_sub_free(s_sub_t *u)
+{
+    if (!u) return;
+    free(u->cnt);
+    free(u);
+}
+
+/* Free s and its sub-series (counted out of a's stats when a is not NULL). */
+static void s_series_free(gh_anomaly_t *a, s_series_t *s)
 {
     if (!s) return;
+    for (int i = 0; i < s->nsub; i++) s_sub_free(s->subs[i]);
+    if (a) {
+        a->st.host_series -= (uint64_t)s->nsub;
+        a->st.host_evicted += (uint64_t)s->nsub;
+    }
+    free(s->subs);
     gh_detector_destroy(&s->det);
     free(s->open);
     free(s);
@@ -168,7 +242,7 @@ void gh_anomaly_destroy(gh_anomaly_t **ap)
         for (size_t i = 0; i < a->tabn; i++)
             for (s_series_t *s = a->tab[i], *nx; s; s = nx) {
                 nx = s->next;
-                s_series_free(s);
+                s_series_free(NULL, s);
             }
     free(a->tab);
     free(a->seen);
@@ -235,7 +309,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
 
 static void s_alert_id(char out[17], const char *kind, const char *key, int64_t start_ms)
 {
-    char buf[S_KEY_MAX + 64];
+    char buf[S_HKEY_MAX + 96];
     int n = snprintf(buf, sizeof buf, "%s|%s|%" PRId64, kind, key, start_ms);
     if (n < 0) n = 0;
     if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
@@ -256,40 +330,46 @@ static const char *s_dominant(const s_bucket_t *b)
     return NULL;
 }
 
-static void s_burst_alert(gh_anomaly_t *a, s_series_t *s, const char *state, const gh_det_out_t *o,
-                          double last_count)
+/* Send a burst transition of s, or of its host sub-series u (u NULL: of s
+ * itself).  A host's alert is keyed "<key>/<host>" and names the host. */
+static void s_burst_alert(gh_anomaly_t *a, const s_series_t *s, const s_sub_t *u, const char *state,
+                          const gh_det_out_t *o, double last_count)
 {
     gh_alert_t al;
-    char id[17];
+    char id[17], key[S_HKEY_MAX];
+    const s_burst_t *b = u ? &u->b : &s->b;
     memset(&al, 0, sizeof al);
+    if (u) snprintf(key, sizeof key, "%s/%s", s->key, u->host);
+    else snprintf(key, sizeof key, "%s", s->key);
     /* firing keeps the documented id (kind, key, start); an update or a
      * resolve is a distinct message the alert stage must not drop as a
      * duplicate of the firing, so its id also names the state and the end */
     if (!strcmp(state, "firing")) {
-        s_alert_id(id, "burst", s->key, s->burst_start * a->bucket_ms);
+        s_alert_id(id, "burst", key, b->start * a->bucket_ms);
     } else {
-        char k2[S_KEY_MAX + 64];
-        snprintf(k2, sizeof k2, "%s|%s|%" PRId64, s->key, state, (s->burst_last + 1) * a->bucket_ms);
-        s_alert_id(id, "burst", k2, s->burst_start * a->bucket_ms);
+        char k2[S_HKEY_MAX + 64];
+        snprintf(k2, sizeof k2, "%s|%s|%" PRId64, key, state, (b->last + 1) * a->bucket_ms);
+        s_alert_id(id, "burst", k2, b->start * a->bucket_ms);
     }
     double per_min = 60.0 / a->cfg.bucket_s;
+    const char *host = u ? u->host : s->bhost;
     al.id = gh_cstr(id);
     al.kind = gh_cstr("burst");
-    al.key = gh_cstr(s->key);
+    al.key = gh_cstr(key);
     al.state = gh_cstr(state);
     al.tpl = gh_cstr(s->tpl);
     al.cls = gh_cstr(s->cls);
-    if (s->bhost[0]) al.host = gh_cstr(s->bhost);
-    al.start_ms = s->burst_start * a->bucket_ms;
-    al.end_ms = (s->burst_last + 1) * a->bucket_ms;
-    al.count = s->burst_sum;
+    if (host[0]) al.host = gh_cstr(host);
+    al.start_ms = b->start * a->bucket_ms;
+    al.end_ms = (b->last + 1) * a->bucket_ms;
+    al.count = b->sum;
     al.rate = last_count * per_min;
     al.baseline = o->baseline * per_min;
-    al.score = s->burst_score;
-    al.nexamples = s->bnex;
-    for (uint32_t i = 0; i < s->bnex; i++) al.examples[i] = gh_cstr(s->bex[i]);
-    uint64_t n = s->nhist < GH_MAX_SERIES ? s->nhist : GH_MAX_SERIES;
-    for (uint64_t i = 0; i < n; i++) al.series[i] = s->hist[(s->nhist - n + i) % GH_MAX_SERIES];
+    al.score = b->score;
+    al.nexamples = b->nex;
+    for (uint32_t i = 0; i < b->nex; i++) al.examples[i] = gh_cstr(b->ex[i]);
+    uint64_t n = b->nhist < GH_MAX_SERIES ? b->nhist : GH_MAX_SERIES;
+    for (uint64_t i = 0; i < n; i++) al.series[i] = b->hist[(b->nhist - n + i) % GH_MAX_SERIES];
     al.nseries = (uint32_t)n;
     s_emit(a, &al);
 }
@@ -319,44 +399,178 @@ static void s_rate(gh_anomaly_t *a, const s_series_t *s, int64_t idx, double cnt
     if (a->sink.on_rate) a->sink.on_rate(a->sink.ctx, &r);
 }
 
-/* Close bucket idx of s: feed the detector, emit the rate sample and any
- * burst transition. */
+/* One template made >= S_SHARE of n events (a level/class tally). */
+static int s_one_template(const s_tally_t *t, double n)
+{
+    for (int i = 0; i < S_TPL_SLOTS; i++)
+        if (t[i].n && t[i].n >= S_SHARE * n) return 1;
+    return 0;
+}
+
+/* One template's growth since the previous bucket (tally prev) makes at
+ * least half of excess: a host's level/class burst over a baseline of other
+ * templates that is mostly one template's burst, which that template's
+ * series reports (half, not S_SHARE: the other templates' noise is part of
+ * the excess; measured on the bench set, a brute force made 73% of its
+ * host's auth_failure excess in its first bucket). */
+static int s_one_template_growth(const s_tally_t *t, const s_tally_t *prev, double excess)
+{
+    for (int i = 0; i < S_TPL_SLOTS; i++) {
+        if (!t[i].n) continue;
+        double before = 0;
+        for (int j = 0; j < S_TPL_SLOTS; j++)
+            if (prev[j].n && prev[j].id == t[i].id) before = prev[j].n;
+        if (t[i].n - before >= 0.5 * excess) return 1;
+    }
+    return 0;
+}
+
+/* A burst transition of b (of s, or of its host u) after the detector said
+ * o about bucket idx holding cnt.  A burst that starts here sends nothing
+ * when quiet is not S_LOUD (nor its updates or resolve), and keeps the
+ * bucket's nex examples ex. */
+static void s_burst_step(gh_anomaly_t *a, const s_series_t *s, const s_sub_t *u, s_burst_t *b,
+                         const gh_det_out_t *o, int64_t idx, double cnt, int quiet, uint32_t nex,
+                         char (*ex)[S_LINE_MAX])
+{
+    if (o->event == GH_DET_START) {
+        b->open = 1;
+        b->quiet = (uint8_t)quiet;
+        b->start = b->last = idx;
+        b->sum = cnt;
+        b->score = o->score;
+        b->nex = nex;
+        if (nex) memcpy(b->ex, ex, nex * sizeof b->ex[0]);
+        if (!b->quiet) s_burst_alert(a, s, u, "firing", o, cnt);
+    } else if (o->in_burst) {
+        b->sum += cnt;
+        if (cnt > 0) b->last = idx;
+        if (o->score > b->score) b->score = o->score;
+        if (o->event == GH_DET_UPDATE && !b->quiet) s_burst_alert(a, s, u, "update", o, cnt);
+    } else if (o->event == GH_DET_END) {
+        if (!b->quiet) s_burst_alert(a, s, u, "resolved", o, cnt);
+        b->open = 0;
+        b->quiet = S_LOUD;
+    }
+}
+
+static void s_hist_push(s_burst_t *b, double cnt)
+{
+    b->hist[b->nhist % GH_MAX_SERIES] = cnt;
+    b->nhist++;
+}
+
+/* The host of s in a burst in bucket idx whose excess over its own
+ * baseline is >= S_SHARE of s's excess, or NULL: a burst of s starting
+ * there is that host's. */
+static s_sub_t *s_host_owner(const s_series_t *s, int64_t idx, double excess)
+{
+    for (int i = 0; i < s->nsub; i++) {
+        s_sub_t *u = s->subs[i];
+        if (!u->o.in_burst) continue;
+        double x = u->cnt[(uint64_t)idx & (uint64_t)(s->ncap - 1)];
+        if (x - u->o.baseline >= S_SHARE * excess) return u;
+    }
+    return NULL;
+}
+
+/* Drop the sub-series of s that saw no event for cfg.idle_s, are not in a
+ * burst and hold nothing in s's open buckets above idx. */
+static void s_subs_evict(gh_anomaly_t *a, s_series_t *s, int64_t idx)
+{
+    int64_t horizon = (idx + 1) * a->bucket_ms - (int64_t)a->cfg.idle_s * 1000;
+    int k = 0;
+    for (int i = 0; i < s->nsub; i++) {
+        s_sub_t *u = s->subs[i];
+        int keep = u->last_ts >= horizon || u->b.open;
+        for (int64_t j = idx + 1; !keep && j <= s->hi; j++)
+            keep = u->cnt[(uint64_t)j & (uint64_t)(s->ncap - 1)] != 0;
+        if (keep) {
+            s->subs[k++] = u;
+            continue;
+        }
+        s_sub_free(u);
+        a->st.host_series--;
+        a->st.host_evicted++;
+    }
+    s->nsub = k;
+}
+
+/* Close bucket idx of s: feed the detectors (the series' and its hosts'),
+ * emit the rate sample and any burst transition.  A host's burst that starts
+ * while the series is in a burst is the aggregate's to report; an aggregate
+ * burst that starts while one host's reported burst explains most of its
+ * excess is that host's (see anomaly.h, Hosts). */
 static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
 {
     s_bucket_t *b = s_slot(s, idx);
+    uint64_t slot = (uint64_t)idx & (uint64_t)(s->ncap - 1);
     double cnt = b->count;
     gh_det_out_t o;
     gh_detector_step(s->det, cnt, &o);
-    s->hist[s->nhist % GH_MAX_SERIES] = cnt;
-    s->nhist++;
+    s_hist_push(&s->b, cnt);
     a->st.buckets++;
+    for (int i = 0; i < s->nsub; i++) {
+        s_sub_t *u = s->subs[i];
+        gh_hostdet_step(&u->det, &a->hcfg, u->cnt[slot], &u->o);
+        s_hist_push(&u->b, u->cnt[slot]);
+    }
 
     const char *dom = s_dominant(b);
     s_rate(a, s, idx, cnt, &o, dom);
 
+    int quiet = S_LOUD;
+    uint32_t nex = b->nex;
+    char (*ex)[S_LINE_MAX] = b->ex;
     if (o.event == GH_DET_START) {
+        /* one host in a burst of its own that makes most of the excess:
+         * this burst is that host's (named, with its lines as examples);
+         * when the host's alert went out at an earlier bucket, this one
+         * stays silent */
+        s_sub_t *owner = s_host_owner(s, idx, cnt - o.baseline);
+        if (owner) {
+            s_subex_t *e = &owner->exs[(uint64_t)idx % S_SUB_EX];
+            dom = owner->host;
+            if (e->idx == idx && e->nex) {
+                nex = e->nex;
+                ex = e->ex;
+            }
+        }
         /* a level or class burst made of one template (>= 80% of the
          * bucket) is that template's burst: its own series alerts */
-        s->covered = 0;
-        for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++)
-            if (b->tpls[i].n && b->tpls[i].n >= 0.8 * cnt) s->covered = 1;
-        if (s->covered) a->st.covered++;
-        s->burst_start = s->burst_last = idx;
-        s->burst_sum = cnt;
-        s->burst_score = o.score;
-        s->bnex = b->nex;
-        memcpy(s->bex, b->ex, sizeof s->bex);
+        if (s->kind != 1 && s_one_template(b->tpls, cnt)) {
+            quiet = S_Q_TEMPLATE;
+            a->st.covered++;
+        } else if (owner && owner->b.open && !owner->b.quiet) {
+            quiet = S_Q_HOST;
+            a->st.host_folded++;
+        }
         s_copy(s->bhost, sizeof s->bhost, gh_cstr(dom ? dom : ""));
-        if (!s->covered) s_burst_alert(a, s, "firing", &o, cnt);
-    } else if (o.in_burst) {
-        s->burst_sum += cnt;
-        if (cnt > 0) s->burst_last = idx;
-        if (o.score > s->burst_score) s->burst_score = o.score;
-        if (o.event == GH_DET_UPDATE && !s->covered) s_burst_alert(a, s, "update", &o, cnt);
-    } else if (o.event == GH_DET_END) {
-        if (!s->covered) s_burst_alert(a, s, "resolved", &o, cnt);
-        s->covered = 0;
     }
+    s_burst_step(a, s, NULL, &s->b, &o, idx, cnt, quiet, nex, ex);
+
+    for (int i = 0; i < s->nsub; i++) {
+        s_sub_t *u = s->subs[i];
+        double x = u->cnt[slot];
+        s_subex_t *e = &u->exs[(uint64_t)idx % S_SUB_EX];
+        int mine = e->idx == idx;
+        quiet = S_LOUD;
+        if (u->o.event == GH_DET_START) {
+            if (o.in_burst) quiet = S_Q_AGGREGATE;
+            else if (s->kind != 1 && mine &&
+                     (s_one_template(e->tpls, x) || s_one_template_growth(e->tpls, u->prev, x - u->o.baseline)))
+                quiet = S_Q_TEMPLATE;
+            if (quiet) a->st.host_covered++;
+        }
+        if (s->kind != 1) {
+            if (mine) memcpy(u->prev, e->tpls, sizeof u->prev);
+            else memset(u->prev, 0, sizeof u->prev);
+        }
+        s_burst_step(a, s, u, &u->b, &u->o, idx, x, quiet, mine ? e->nex : 0, e->ex);
+        u->cnt[slot] = 0;
+        if (mine) e->idx = INT64_MIN;
+    }
+    if (s->nsub) s_subs_evict(a, s, idx);
     memset(b, 0, sizeof *b);
 }
 
@@ -369,7 +583,7 @@ static void s_unlink(gh_anomaly_t *a, s_series_t *s)
     a->st.evicted++;
     for (size_t i = 0; i < S_CACHE; i++)
         if (a->cache[i].s == s) a->cache[i].s = NULL;
-    s_series_free(s);
+    s_series_free(a, s);
 }
 
 /* Evict the least recently active series that is not in a burst. */
@@ -452,7 +666,7 @@ static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c, co
     s->ncap = S_RING_MIN;
     s->open = calloc((size_t)s->ncap, sizeof *s->open);
     if (!s->det || !s->open) {
-        s_series_free(s);
+        s_series_free(NULL, s);
         return NULL;
     }
     s->h = h;
@@ -595,16 +809,146 @@ static int s_make_room(gh_anomaly_t *a, s_series_t *s, int64_t idx)
     while (nc < need) nc *= 2;
     s_bucket_t *nb = calloc((size_t)nc, sizeof *nb);
     if (!nb) return -1;
-    for (int64_t j = s->next_close; j <= s->hi; j++) nb[(uint64_t)j & (uint64_t)(nc - 1)] = *s_slot(s, j);
+    /* the hosts' rings follow (all allocated first: nothing changes on failure) */
+    uint32_t **nu = s->nsub ? calloc((size_t)s->nsub, sizeof *nu) : NULL;
+    int ok = !s->nsub || nu;
+    for (int i = 0; ok && i < s->nsub; i++) ok = (nu[i] = calloc((size_t)nc, sizeof **nu)) != NULL;
+    if (!ok) {
+        for (int i = 0; nu && i < s->nsub; i++) free(nu[i]);
+        free(nu);
+        free(nb);
+        return -1;
+    }
+    uint64_t om = (uint64_t)(s->ncap - 1), nm = (uint64_t)(nc - 1);
+    for (int64_t j = s->next_close; j <= s->hi; j++) nb[(uint64_t)j & nm] = *s_slot(s, j);
+    for (int i = 0; i < s->nsub; i++) {
+        for (int64_t j = s->next_close; j <= s->hi; j++) nu[i][(uint64_t)j & nm] = s->subs[i]->cnt[(uint64_t)j & om];
+        free(s->subs[i]->cnt);
+        s->subs[i]->cnt = nu[i];
+    }
+    free(nu);
     free(s->open);
     s->open = nb;
     s->ncap = nc;
     return 0;
 }
 
+/* ---- hosts ------------------------------------------------------------------ */
+
+/* A new sub-series of s for host (hash hh), or NULL: a cap was reached (s is
+ * marked refused) or memory ran out.  Its detector is given the history the
+ * host is known to have had in s, so that it judges the host as s's own
+ * detector would have: for s's first host (first set), s's closed buckets,
+ * which were all that host's -- after the back-filled zeros when the history
+ * ring holds every one of them, else only the ring's last GH_MAX_SERIES (the
+ * rest of its warm-up is learnt live); for a later host, zeros (it sent
+ * nothing to s so far), unless some host was refused before (then nothing:
+ * that host's history is unknown, and it starts cold). */
+static s_sub_t *s_sub_new(gh_anomaly_t *a, s_series_t *s, uint64_t hh, const char *host, int first)
+{
+    if (s->nsub >= a->cfg.max_hosts || a->st.host_series >= (uint64_t)a->cfg.max_host_series) {
+        s->refused = 1;
+        return NULL;
+    }
+    if (s->nsub == s->subcap) {
+        int nc = s->subcap ? 2 * s->subcap : 2;
+        if (nc > a->cfg.max_hosts) nc = a->cfg.max_hosts;
+        s_sub_t **ns = realloc(s->subs, (size_t)nc * sizeof *ns);
+        if (!ns) return NULL;
+        s->subs = ns;
+        s->subcap = nc;
+    }
+    s_sub_t *u = calloc(1, sizeof *u);
+    if (!u) return NULL;
+    u->cnt = calloc((size_t)s->ncap, sizeof *u->cnt);
+    if (!u->cnt) {
+        s_sub_free(u);
+        return NULL;
+    }
+    u->hh = hh;
+    snprintf(u->host, sizeof u->host, "%s", host);
+    for (int i = 0; i < S_SUB_EX; i++) u->exs[i].idx = INT64_MIN;
+    gh_det_out_t out;
+    uint64_t steps = gh_detector_count(s->det);
+    uint32_t zeros = steps < UINT32_MAX ? (uint32_t)steps : UINT32_MAX;
+    uint64_t mask = (uint64_t)(s->ncap - 1);
+    if (first) {
+        u->last_ts = s->last_ts;
+        uint64_t nh = s->b.nhist < GH_MAX_SERIES ? s->b.nhist : GH_MAX_SERIES;
+        gh_hostdet_init(&u->det, s->b.nhist <= GH_MAX_SERIES ? zeros - (uint32_t)nh : 0);
+        for (uint64_t i = 0; i < nh; i++) {
+            double v = s->b.hist[(s->b.nhist - nh + i) % GH_MAX_SERIES];
+            gh_hostdet_step(&u->det, &a->hcfg, v, &out);
+            s_hist_push(&u->b, v);
+        }
+        /* its events in the open buckets: the buckets' host tallies */
+        for (int64_t j = s->next_close; j <= s->hi; j++) {
+            const s_bucket_t *b = s_slot(s, j);
+            for (int k = 0; k < S_HOST_SLOTS; k++)
+                if (b->hosts[k].n && !strcmp(b->hosts[k].host, host)) u->cnt[(uint64_t)j & mask] = b->hosts[k].n;
+            if (j > s->hi - S_SUB_EX && u->cnt[(uint64_t)j & mask]) {
+                s_subex_t *e = &u->exs[(uint64_t)j % S_SUB_EX];
+                e->idx = j;
+                e->nex = b->nex;
+                memcpy(e->ex, b->ex, sizeof e->ex);
+                memcpy(e->tpls, b->tpls, sizeof e->tpls);
+            }
+        }
+    } else {
+        gh_hostdet_init(&u->det, s->refused ? 0 : zeros);
+    }
+    s->subs[s->nsub++] = u;
+    a->st.host_series++;
+    return u;
+}
+
+/* Count c, whose host hashes to hh, in its host's sub-series of s at bucket
+ * idx: the first host is only remembered; the second turns sub-series on
+ * (see anomaly.h, Hosts). */
+static void s_host_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, uint64_t hh, int64_t idx)
+{
+    if (!s->multi) {
+        if (!s->h1) {
+            s->h1 = hh;
+            s_copy(s->host1, sizeof s->host1, c->host);
+            return;
+        }
+        if (hh == s->h1) return;
+        s->multi = 1;
+        if (!s_sub_new(a, s, s->h1, s->host1, 1)) s->refused = 1;
+    }
+    s_sub_t *u = NULL;
+    for (int i = 0; i < s->nsub && !u; i++)
+        if (s->subs[i]->hh == hh) u = s->subs[i];
+    if (!u) {
+        char host[S_HOST_MAX];
+        s_copy(host, sizeof host, c->host);
+        if (!(u = s_sub_new(a, s, hh, host, 0))) {
+            s->refused = 1;
+            a->st.host_untracked++;
+            return;
+        }
+    }
+    u->cnt[(uint64_t)idx & (uint64_t)(s->ncap - 1)]++;
+    s_subex_t *e = &u->exs[(uint64_t)idx % S_SUB_EX];
+    if (e->idx != idx) {
+        e->idx = idx;
+        e->nex = 0;
+        memset(e->tpls, 0, sizeof e->tpls);
+    }
+    if (e->nex < GH_MAX_EXAMPLES) s_copy(e->ex[e->nex++], S_LINE_MAX, c->raw);
+    for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++) {
+        if (e->tpls[i].n && e->tpls[i].id != c->tpl_id) continue;
+        e->tpls[i].id = c->tpl_id;
+        e->tpls[i].n++;
+        break;
+    }
+    if (c->ts_ms > u->last_ts) u->last_ts = c->ts_ms;
+}
+
 /* Count c in s at bucket idx.  Returns 0, 1 when the bucket has closed for
  * this series (late), -1 when out of memory. */
-static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx)
+static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx, uint64_t hh)
 {
     if (idx < s->next_close) return 1;
     if (s_make_room(a, s, idx) < 0) return -1;
@@ -631,6 +975,9 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
         break;
     }
     if (c->ts_ms > s->last_ts) s->last_ts = c->ts_ms;
+    /* per host: class and level series, and templates that are warning or
+     * worse or carry a failure class (see anomaly.h, Hosts) */
+    if (hh && (s->kind != 1 || c->level <= a->cfg.min_level || c->cls.n)) s_host_count(a, s, c, hh, idx);
     return 0;
 }
 
@@ -705,10 +1052,11 @@ static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const g
     return s;
 }
 
-/* Count c in series s; folds the result into *rc / *late. */
-static void s_add_to(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx, int *rc, int *late)
+/* Count c (host hash hh) in series s; folds the result into *rc / *late. */
+static void s_add_to(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t idx, uint64_t hh, int *rc,
+                     int *late)
 {
-    int r = s ? s_count(a, s, c, idx) : -1;
+    int r = s ? s_count(a, s, c, idx, hh) : -1;
     if (r < 0) *rc = -1;
     else if (r > 0) *late = 1;
 }
@@ -720,17 +1068,22 @@ int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
     if (c->keys & GH_KEY_TEMPLATE) s_new_template(a, c, o);
     int64_t idx = s_idx(a, c->ts_ms);
     int rc = 0, late = 0;
+    uint64_t hh = 0;   /* the host's hash, 0: not counted per host */
+    if (c->host.n && a->cfg.max_hosts > 0 && a->cfg.max_host_series > 0) {
+        hh = gh_hash_fast(c->host.p, c->host.n < S_HOST_MAX - 1 ? c->host.n : S_HOST_MAX - 1, 0x40);
+        if (!hh) hh = 1;
+    }
     if (c->keys & GH_KEY_TEMPLATE)
-        s_add_to(a, s_lookup(a, 1, c->tpl_id, c, o, "tpl:%.*s", NULL, 0), c, idx, &rc, &late);
+        s_add_to(a, s_lookup(a, 1, c->tpl_id, c, o, "tpl:%.*s", NULL, 0), c, idx, hh, &rc, &late);
     if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
         int n = (int)(c->cls.n < 64 ? c->cls.n : 64);
         s_add_to(a, s_lookup(a, 2, gh_hash(c->cls.p, (size_t)n, 0), c, o, "class:%.*s", c->cls.p, n), c, idx,
-                 &rc, &late);
+                 hh, &rc, &late);
     }
     if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
         const char *ln = gh_level_name(c->level);
-        s_add_to(a, s_lookup(a, 3, (uint64_t)c->level, c, o, "level:%.*s", ln, (int)strlen(ln)), c, idx, &rc,
-                 &late);
+        s_add_to(a, s_lookup(a, 3, (uint64_t)c->level, c, o, "level:%.*s", ln, (int)strlen(ln)), c, idx, hh,
+                 &rc, &late);
     }
     if (rc < 0) return -1;
     if (late) {
@@ -758,6 +1111,7 @@ void gh_anomaly_flush(gh_anomaly_t *a)
             for (int64_t j = s->next_close; j <= s->hi; j++) {
                 a->st.tail += (uint64_t)s_slot(s, j)->count;
                 memset(s_slot(s, j), 0, sizeof(s_bucket_t));
+                for (int k = 0; k < s->nsub; k++) s->subs[k]->cnt[(uint64_t)j & (uint64_t)(s->ncap - 1)] = 0;
             }
             if (s->hi >= s->next_close) s->next_close = s->hi + 1;
         }

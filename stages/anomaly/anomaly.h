@@ -44,6 +44,33 @@
  * End of input (gh_anomaly_flush) closes every complete bucket; the bucket
  * holding the last event time is partial and is not scored (stats.tail).
  *
+ * Hosts.  A series also keeps one sub-series per host, so that one host
+ * that stands out is seen when the sum over hosts stays normal (one of six
+ * hosts failing logins at ten times its own rate moves the total by less
+ * than the series detector calls a burst).  Only where it matters:
+ *  - only for series that have more than one host: the first host of a
+ *    series is only remembered; sub-series start when a second one sends;
+ *  - only for class and level series, and for template series whose items
+ *    are cfg.min_level or worse or carry a failure class (an item without a
+ *    host counts in the series only);
+ *  - at most cfg.max_hosts per series (default 16) and cfg.max_host_series
+ *    per stage (default 4096); the events of hosts beyond the caps count in
+ *    the series only (stats.host_untracked).  A sub-series without events
+ *    for cfg.idle_s and not in a burst is freed (stats.host_evicted).
+ * A sub-series lives inside its series (same key, same worker: 1 or N
+ * workers give the same alerts), counts in a ring parallel to the series'
+ * open buckets and closes with it, bucket for bucket.  It is judged by the
+ * light count detector of hostdet.h (quasi-Poisson tail of the host's own
+ * rate; the series detector misjudges thin per-host series, see there),
+ * which starts from the history the host is known to have had: the
+ * series' own counts for its first host (exact while the series has closed
+ * at most GH_MAX_SERIES buckets; else their last GH_MAX_SERIES, the rest
+ * of the warm-up learnt live), zeros since the series started for a later
+ * host, or nothing (a cold warm-up) once a host was refused by a cap.
+ * Sub-series send no rate samples: ghost-predict forecasts series only.
+ *
+ * Output, through the sink callbacks (called synchronously; the alert/rate and
+ * every string in it are only valid during the call):
  * Output, through the sink callbacks (called synchronously; the alert/rate and
  * every string in it are only valid during the call):
  *  - on_rate: one gh_rate_t per closed (or back-filled) bucket per series; threshold is the
@@ -55,11 +82,25 @@
  *    score in [0,1]; start = burst's first bucket start, end = latest bucket
  *    end (event time); series = up to 32 last bucket counts, oldest first;
  *    examples = up to 3 raw lines of the firing bucket; host set when one host
- *    sent >= 80% of the latest bucket's events.  A burst of a level or class
+ *    sent >= 80% of the firing bucket's events, or when one host's
+ *    sub-series is in a burst there and its excess over its own baseline
+ *    is >= 80% of the series' excess (then the examples are that host's
+ *    lines).  A burst of a level or class
  *    series whose first bucket is >= 80% one template is that template's
  *    burst: the template's own series reports it, and the level/class
  *    series sends nothing for it (firing, update nor resolved; counted in
  *    stats.covered), so one incident is one burst alert, not three.
+ *  - on_alert, kind "burst" from a host's sub-series: the same fields, its
+ *    own counts (count, rate, baseline, series), its host's lines as
+ *    examples, host = the host, key = the series key + "/" + the host
+ *    ("tpl:42@1f0c99a2/web7"; a silence on "tpl:42@*" covers both).  One
+ *    burst, one alert: a host's burst that starts while its series is in a
+ *    burst sends nothing (the series' alert reports it; stats.host_covered),
+ *    nor one of a level/class host series whose firing bucket is >= 80%
+ *    one template, or whose excess is at least half one template's growth
+ *    since the bucket before (the template's series reports it); a series burst
+ *    that starts while one host's burst, already reported, makes >= 80% of
+ *    its excess sends nothing either (stats.host_folded).
  *  - on_alert, kind "new_template": a template id never seen before (in any
  *    source; key "tpl:<id>"), arriving at cfg.min_level or worse or with a
  *    failure class, once its source has sent cfg.warmup_s of event
@@ -70,9 +111,11 @@
  *
  * Memory.  At most cfg.max_series series, each with its detector (~18 KB
  * at the default window with its daily and weekly profiles, plus the
- * context model's ~36-44 kB at its measured peak, context.h); a series
- * without events for cfg.idle_s of event time and not in a burst is
- * evicted, and when the cap is
+ * context model's ~36-44 kB at its measured peak, context.h), and
+ * at most cfg.max_host_series host sub-series (~5.3 kB each: examples of two
+ * open buckets and of the open burst, 32 counts of history, 4 bytes per
+ * open bucket; 4096 of them ~22 MB); a series without events for
+ * cfg.idle_s of event time and not in a burst is evicted, and when the cap is
  * reached the least recently active quiet series makes room.  Buckets stay
  * open while an active source lags; a series keeps at most cfg.max_open_s of
  * open buckets (a ring that grows by doubling, ~1.8 KB a bucket): an event
@@ -103,6 +146,10 @@ typedef struct {
     int idle_items;      /* ... once this many items came since its last (default 512) */
     int max_open_s;      /* open buckets per series, in seconds (default 86400) */
     int max_sources;     /* sources tracked (default 1024) */
+    int max_hosts;       /* per-host sub-series of one series (default 16;
+                            negative: no per-host series) */
+    int max_host_series; /* per-host sub-series in all (default 4096;
+                            negative: none) */
 } gh_anomaly_cfg_t;
 
 typedef struct {
@@ -122,6 +169,14 @@ typedef struct {
     uint64_t evicted;    /* series evicted */
     uint64_t covered;    /* level/class bursts left to their template's series */
     uint64_t series;     /* live series */
+    uint64_t host_series;    /* live per-host sub-series */
+    uint64_t host_evicted;   /* per-host sub-series freed (idle, or with their series) */
+    uint64_t host_untracked; /* events of a multi-host series whose host has no
+                                sub-series (a cap was reached): counted in the
+                                series only */
+    uint64_t host_covered;   /* per-host bursts left to their series' (or their
+                                template's) alert */
+    uint64_t host_folded;    /* series bursts left to one host's open burst alert */
 } gh_anomaly_stats_t;
 
 typedef struct gh_anomaly gh_anomaly_t;

@@ -12,13 +12,14 @@
 #include "anomaly/reorder.h"
 #include "hash.h"
 #include "log.h"
+#include "metrics.h"
 #include "sig.h"
 #include "stage.h"
 #include <stdio.h>
 #include <string.h>
 
 static gh_stage_cfg_t s_cfg;
-static long s_bucket_s, s_lateness_s, s_warmup_s;
+static long s_bucket_s, s_lateness_s, s_warmup_s, s_max_hosts, s_max_host_series;
 static double s_min_count;
 
 static const gh_opt_t s_opts[] = {
@@ -28,6 +29,8 @@ static const gh_opt_t s_opts[] = {
     { "lateness-s", GH_OPT_INT, &s_lateness_s, "30", "how late an event may arrive before its window has closed" },
     { "warmup-s", GH_OPT_INT, &s_warmup_s, "300", "event time seen before new-template alerts start" },
     { "min-count", GH_OPT_DBL, &s_min_count, "5", "a burst needs at least this many events in a window" },
+    { "max-hosts", GH_OPT_INT, &s_max_hosts, "16", "per-host sub-series of one series with several hosts (0: none)" },
+    { "max-host-series", GH_OPT_INT, &s_max_host_series, "4096", "per-host sub-series in all, in this worker (0: none)" },
     { NULL, 0, NULL, NULL, NULL },
 };
 
@@ -44,6 +47,42 @@ static gh_anomaly_t *s_an;
 
 static gh_reorder_t *s_ro;
 static uint64_t s_late, s_nomem;
+
+/* The anomaly state's counters, as metrics (copied on every tick). */
+static struct {
+    gh_metric_t *series, *host_series, *host_evicted, *host_untracked, *host_covered, *host_folded, *covered;
+} s_m;
+
+static void s_add_metrics(gh_stage_t *st) {
+    gh_metrics_t *m = gh_stage_metrics(st);
+    s_m.series = gh_metrics_series(m, GH_METRIC_GAUGE, "ghost_anomaly_series", "Live rate series.", NULL);
+    s_m.host_series = gh_metrics_series(m, GH_METRIC_GAUGE, "ghost_anomaly_host_series",
+                                        "Live per-host sub-series (of series with several hosts).", NULL);
+    s_m.host_evicted = gh_metrics_series(m, GH_METRIC_COUNTER, "ghost_anomaly_host_series_evicted_total",
+                                         "Per-host sub-series freed (idle, or with their series).", NULL);
+    s_m.host_untracked = gh_metrics_series(m, GH_METRIC_COUNTER, "ghost_anomaly_host_untracked_total",
+                                           "Events of a multi-host series whose host got no sub-series (cap reached).",
+                                           NULL);
+    s_m.host_covered = gh_metrics_series(m, GH_METRIC_COUNTER, "ghost_anomaly_host_bursts_covered_total",
+                                         "Per-host bursts left to their series' or template's alert.", NULL);
+    s_m.host_folded = gh_metrics_series(m, GH_METRIC_COUNTER, "ghost_anomaly_bursts_folded_total",
+                                        "Series bursts left to one host's open burst alert.", NULL);
+    s_m.covered = gh_metrics_series(m, GH_METRIC_COUNTER, "ghost_anomaly_bursts_covered_total",
+                                    "Level/class bursts left to their template's alert.", NULL);
+}
+
+static void on_tick(gh_stage_t *st) {
+    (void)st;
+    gh_anomaly_stats_t s;
+    gh_anomaly_get_stats(s_an, &s);
+    gh_metric_set(s_m.series, (double)s.series);
+    gh_metric_set(s_m.host_series, (double)s.host_series);
+    gh_metric_set(s_m.host_evicted, (double)s.host_evicted);
+    gh_metric_set(s_m.host_untracked, (double)s.host_untracked);
+    gh_metric_set(s_m.host_covered, (double)s.host_covered);
+    gh_metric_set(s_m.host_folded, (double)s.host_folded);
+    gh_metric_set(s_m.covered, (double)s.covered);
+}
 
 /* An item leaves the reorder buffer in event-time order for its source. */
 static void on_ordered(void *ud, const gh_cls_t *c) {
@@ -89,12 +128,18 @@ static void on_drain(gh_stage_t *st) {
             (unsigned long long)s.series, (unsigned long long)s.buckets, (unsigned long long)s.alerts,
             (unsigned long long)s.late, (unsigned long long)s.forced, (unsigned long long)s.tail,
             (unsigned long long)s.covered);
+    gh_info("hosts: %llu per-host sub-series (%llu freed), %llu events of untracked hosts (cap), "
+            "%llu host bursts left to their series, %llu series bursts left to one host's",
+            (unsigned long long)s.host_series, (unsigned long long)s.host_evicted,
+            (unsigned long long)s.host_untracked, (unsigned long long)s.host_covered,
+            (unsigned long long)s.host_folded);
+    on_tick(st);
 }
 
 int main(int argc, char **argv) {
     gh_stage_parse_args(s_opts, "ghost-anomaly", "[OPTIONS]\n\nCounts every template, class and level series in event-time windows, raises burst\nand new-template alerts, and sends rate samples to ghost-predict.", argc, argv);
     gh_sig_install();
-    gh_stage_ops_t ops = { "anomaly", GH_T_CLASSIFIED, NULL, on_batch, NULL, on_drain };
+    gh_stage_ops_t ops = { "anomaly", GH_T_CLASSIFIED, NULL, on_batch, on_tick, on_drain };
     gh_stage_t *st = gh_stage_new(&s_cfg, &ops, GH_T_ALERT, "alert", GH_T_RATE, "predict");
     if (!st) return 1;
     gh_anomaly_cfg_t cfg;
@@ -103,6 +148,8 @@ int main(int argc, char **argv) {
     cfg.lateness_s = (int)s_lateness_s;
     cfg.warmup_s = (int)s_warmup_s;
     cfg.min_count = s_min_count;
+    cfg.max_hosts = s_max_hosts > 0 ? (int)s_max_hosts : -1;
+    cfg.max_host_series = s_max_host_series > 0 ? (int)s_max_host_series : -1;
     gh_anomaly_sink_t sink = { st, on_alert, on_rate };
     if (!(s_an = gh_anomaly_new(&cfg, sink))) {
         gh_error("bad anomaly configuration");
@@ -110,6 +157,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!(s_ro = gh_reorder_new(0))) return 1;
+    s_add_metrics(st);
     /* classify passes every source's watermark to every anomaly worker */
     gh_stage_on_watermark(st, on_wm, 1);
     int rc = gh_stage_run(st);

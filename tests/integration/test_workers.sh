@@ -6,7 +6,8 @@
 # source's event-time order before counting).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-python3 "$GHOST_SRC/tests/gen_logs.py" "$T/in" --hours 4 --seed 21 >/dev/null
+# (with a host_burst: per-host series live with their series, in one worker)
+python3 "$GHOST_SRC/tests/gen_logs.py" "$T/in" --hours 4 --seed 21 --host-burst-at 0.3 >/dev/null
 run() { # name workers
   "$GHOST_SRC/run.sh" --replay "$T"/in/*.log --alerts "$T/$1.jsonl" --workers "$2" 2>"$T/$1.err"
   check "replay with --workers $2 exits 0" [ $? -eq 0 ]

@@ -1,9 +1,13 @@
 /* test_detect.c -- the burst detector (detector.c) and the anomaly stage logic
  * (anomaly.c): quiet on flat and noisy Poisson series, one alert per injected
  * burst then a resolve, thin series quiet, watermark and lateness, new-template
- * alerts only after warm-up, identical alerts for 1 or 4 shards. */
+ * alerts only after warm-up, identical alerts for 1 or 4 shards; per-host
+ * series (hostdet.c): one host's burst inside a normal total is reported once,
+ * naming the host, quiet without it, folded into the aggregate's alert when
+ * the total bursts too, the same with 4 shards, caps counted. */
 #include "anomaly/anomaly.h"
 #include "anomaly/detector.h"
+#include "anomaly/hostdet.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -90,8 +94,9 @@ static void test_detector(void)
 typedef struct {
     int alerts, bursts, firing, resolved, news, rates;
     uint64_t idsum;
-    char last_kind[32], last_host[64];
-    int64_t first_start;
+    char last_kind[32], last_host[64], last_key[160], last_example[512];
+    int64_t first_start, first_end;
+    double last_rate, last_baseline;
 } s_sink_t;
 
 static void s_on_alert(void *ctx, const gh_alert_t *a)
@@ -104,7 +109,12 @@ static void s_on_alert(void *ctx, const gh_alert_t *a)
         if (a->state.n == 6 && !memcmp(a->state.p, "firing", 6)) {
             s->firing++;
             if (!s->first_start) s->first_start = a->start_ms;
+            if (!s->first_end) s->first_end = a->end_ms;
             snprintf(s->last_host, sizeof s->last_host, "%.*s", (int)a->host.n, a->host.p ? a->host.p : "");
+            snprintf(s->last_key, sizeof s->last_key, "%.*s", (int)a->key.n, a->key.p);
+            snprintf(s->last_example, sizeof s->last_example, "%.*s", (int)a->examples[0].n, a->examples[0].p);
+            s->last_rate = a->rate;
+            s->last_baseline = a->baseline;
             CHECK(a->nexamples >= 1 && a->nexamples <= 3);
             CHECK(a->nseries >= 1 && a->nseries <= GH_MAX_SERIES);
             CHECK(a->score > 0 && a->score <= 1);
@@ -218,9 +228,157 @@ static void test_watermark(void)
     CHECK(a == NULL);
 }
 
+/* ---- per-host series ---- */
+
+static void test_hostdet(void)
+{
+    CHECK_NEAR(gh_poisson_tail_nats(0, 1), 0, 1e-12);
+    CHECK_NEAR(gh_poisson_tail_nats(1, 1), 0, 1e-12);               /* x <= lambda */
+    CHECK_NEAR(gh_poisson_tail_nats(3, 1), -log(1 - 2.5 * exp(-1)), 1e-6);   /* P(X>=3) */
+    CHECK(gh_poisson_tail_nats(13, 1) > 20);
+    CHECK_NEAR(gh_poisson_tail_nats(13, 1), 23.4784, 1e-3);
+    CHECK_NEAR(gh_poisson_tail_nats(130, 100), 6.0827, 1e-3);        /* ~3 sigma */
+    CHECK(gh_poisson_tail_nats(1100, 2000) == 0 && gh_poisson_tail_nats(2200, 2000) > 6);
+    /* quiet on Poisson noise once warm, at several rates; a jump fires */
+    gh_hostdet_cfg_t c;
+    gh_hostdet_defaults(&c);
+    double lams[] = { 0.3, 1, 3, 20, 200 };
+    for (int k = 0; k < 5; k++) {
+        gh_hostdet_t d;
+        gh_hostdet_init(&d, 0);
+        gh_det_out_t o;
+        int starts = 0;
+        for (int i = 0; i < 3000; i++) {
+            gh_hostdet_step(&d, &c, s_poisson(lams[k]), &o);
+            starts += o.event == GH_DET_START;
+            CHECK(o.score >= 0 && o.score <= 1);
+        }
+        if (starts) fprintf(stderr, "hostdet lambda %g: %d bursts\n", lams[k], starts);
+        CHECK_EQ(starts, 0);
+        gh_hostdet_step(&d, &c, lams[k] * 4 + 20, &o);
+        CHECK_EQ(o.event, GH_DET_START);
+    }
+}
+
+/* One classified "failed password" line (template 7, class auth_failure). */
+static gh_cls_t s_fail(int64_t ts, const char *host)
+{
+    gh_cls_t c;
+    memset(&c, 0, sizeof c);
+    c.ts_ms = ts;
+    c.tpl_id = 7;
+    c.level = 6;
+    c.keys = GH_KEY_TEMPLATE | GH_KEY_CLASS | GH_KEY_LEVEL;
+    c.cls = gh_cstr("auth_failure");
+    c.host = gh_cstr(host);
+    c.tpl = gh_cstr("Failed password for <*> from <*> port <*> ssh2");
+    c.raw = gh_cstr(host);   /* the host as the line: examples say whose they are */
+    return c;
+}
+
+/* Six hours of failed logins from six hosts: web1..web5 about 20 a minute
+ * each, web6 about 1.2; during minutes 240..249 web6 sends `extra` more a
+ * minute.  Routed like classify does over `shards` workers: the template and
+ * the class series by their own key (one item to a worker owning both). */
+static void s_feed_hosts(int shards, int extra, const gh_anomaly_cfg_t *cfg, s_sink_t *sink,
+                         gh_anomaly_stats_t *st)
+{
+    gh_anomaly_t *a[4];
+    gh_anomaly_sink_t sk = { sink, s_on_alert, s_on_rate };
+    for (int i = 0; i < shards; i++) a[i] = gh_anomaly_new(cfg, sk);
+    unsigned st_tpl = gh_shard(7, (unsigned)shards), st_cls = gh_shard(0xc1a55, (unsigned)shards);
+    static const char *hosts[] = { "web1", "web2", "web3", "web4", "web5", "web6" };
+    s_rng = 4242;
+    for (int m = 0; m < 360; m++) {
+        for (int h = 0; h < 6; h++) {
+            int n = (int)s_poisson(h < 5 ? 20 : 1.2) + (h == 5 && m >= 240 && m < 250 ? extra : 0);
+            for (int j = 0; j < n; j++) {
+                gh_cls_t c = s_fail(T0 + m * 60000LL + (int64_t)((j * 6 + h) * 60000LL / (6 * n + 6)), hosts[h]);
+                if (st_tpl == st_cls) {
+                    gh_anomaly_add(a[st_tpl], &c);
+                } else {
+                    c.keys = GH_KEY_TEMPLATE | GH_KEY_LEVEL;
+                    gh_anomaly_add(a[st_tpl], &c);
+                    c.keys = GH_KEY_CLASS;
+                    gh_anomaly_add(a[st_cls], &c);
+                }
+            }
+        }
+        for (int i = 0; i < shards; i++) gh_anomaly_advance(a[i], T0 + m * 60000LL + 59000);
+    }
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < shards; i++) {
+        gh_anomaly_flush(a[i]);
+        gh_anomaly_stats_t x;
+        gh_anomaly_get_stats(a[i], &x);
+        st->host_series += x.host_series;
+        st->host_untracked += x.host_untracked;
+        st->host_covered += x.host_covered;
+        st->host_folded += x.host_folded;
+        st->covered += x.covered;
+        gh_anomaly_destroy(&a[i]);
+    }
+}
+
+static void test_hosts(void)
+{
+    s_sink_t s1, s4, q, off, big;
+    gh_anomaly_stats_t st;
+    /* web6 goes from ~1.2 to ~13 a minute; the total, ~101, barely moves */
+    memset(&s1, 0, sizeof s1);
+    s_feed_hosts(1, 12, NULL, &s1, &st);
+    CHECK_EQ(s1.firing, 1);
+    CHECK_EQ(s1.resolved, 1);
+    CHECK_STR(s1.last_host, "web6");
+    CHECK_STR(s1.last_key, "tpl:7/web6");
+    CHECK_STR(s1.last_example, "web6");
+    CHECK(s1.first_start >= T0 + 240 * 60000LL && s1.first_end <= T0 + 242 * 60000LL);
+    CHECK(s1.last_rate >= 8 && s1.last_baseline < 3);
+    CHECK_EQ(st.host_series, 12);     /* six hosts of the template and of the class */
+    CHECK_EQ(st.host_untracked, 0);
+    CHECK(st.host_covered >= 1);      /* the class's web6 burst is the template's */
+    /* determinism: 4 shards give the same alerts */
+    memset(&s4, 0, sizeof s4);
+    s_feed_hosts(4, 12, NULL, &s4, &st);
+    CHECK_EQ(s4.alerts, s1.alerts);
+    CHECK(s4.idsum == s1.idsum);
+    /* no host burst: no alert at all */
+    memset(&q, 0, sizeof q);
+    s_feed_hosts(1, 0, NULL, &q, &st);
+    CHECK_EQ(q.bursts, 0);
+    /* per-host series off: the same burst goes unreported (the total is normal) */
+    gh_anomaly_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_hosts = -1;
+    memset(&off, 0, sizeof off);
+    s_feed_hosts(1, 12, &cfg, &off, &st);
+    CHECK_EQ(off.bursts, 0);
+    CHECK_EQ(st.host_series, 0);
+    /* a burst the total shows too: one alert, the aggregate's or the host's,
+     * naming web6 either way */
+    memset(&big, 0, sizeof big);
+    s_feed_hosts(1, 400, NULL, &big, &st);
+    CHECK_EQ(big.firing, 1);
+    CHECK_STR(big.last_host, "web6");
+    CHECK_STR(big.last_example, "web6");
+    /* caps: two hosts a series; the others are counted as untracked */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_hosts = 2;
+    memset(&q, 0, sizeof q);
+    s_feed_hosts(1, 0, &cfg, &q, &st);
+    CHECK_EQ(st.host_series, 4);
+    CHECK(st.host_untracked > 0);
+    cfg.max_hosts = 0;
+    cfg.max_host_series = 3;
+    s_feed_hosts(1, 0, &cfg, &q, &st);
+    CHECK_EQ(st.host_series, 3);
+}
+
 int main(void)
 {
     test_detector();
+    test_hostdet();
+    test_hosts();
     test_stage();
     test_watermark();
     TEST_MAIN_END();
