@@ -21,7 +21,8 @@ After the last step the server answers `ok` (or starts over with --cycle).
 With --random "429=0.1,500=0.1" each request that the script does not
 decide (after its end) is answered 429 (Retry-After: 1) or 500 with those
 probabilities (--seed makes it repeatable); with --down-at T --down-for D
-the server refuses connections (closes its listening socket) from T to
+the server refuses connections (closes its listening socket, and drops the
+requests of connections kept alive from before) from T to
 T+D seconds after start.  POSTs to a path under /hook/ are a generic
 webhook: valid when the body is a JSON object with a non-empty "alerts"
 list.
@@ -202,6 +203,9 @@ def main():
             # the outage: nothing listens (connection refused), then the same port again
             port, state = srv.server_address[1], srv.state
             srv.server_close()
+            # connections kept alive from before drop their requests too, as
+            # they would if the server had gone away
+            state.down_until = float("inf")
             state.record({"t": time.time(), "path": "", "step": "outage-start", "status": -1, "body": ""})
             time.sleep(a.down_for)
             while True:
@@ -212,6 +216,7 @@ def main():
                     time.sleep(0.1)
             srv.daemon_threads = True
             srv.state = state
+            state.down_until = 0.0
             state.record({"t": time.time(), "path": "", "step": "outage-end", "status": -1, "body": ""})
             srv.serve_forever()
     except KeyboardInterrupt:

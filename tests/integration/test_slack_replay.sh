@@ -50,6 +50,9 @@ sleep 1
 for f in audit auth app access; do cp "$T/gen/$f.log" "$LOGS/$f.log.tmp"; mv "$LOGS/$f.log.tmp" "$LOGS/$f.log"; done
 
 # ---- kill -9 ghost-alert during the outage ------------------------------------
+# (during the outage no request can be answered, so "exactly once" is what
+# the outbox guarantees; a kill between an ok and the outbox removal would
+# send that message again: delivery is at least once, see README)
 sleep 5
 apid=$(cat "$RUN/pid/alert-0.pid" 2>/dev/null)
 if [ -n "$apid" ] && kill -9 "$apid" 2>/dev/null; then ok "ghost-alert ($apid) killed with -9 during the outage"
