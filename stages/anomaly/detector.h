@@ -44,7 +44,11 @@
  * its memory is bounded by context.h's max_contexts (see there).
  *
  * Score.  The step's `score`, the one alerts carry and the NAB benchmark
- * ranks, fuses the three: f = max(surprise, 0.8 x change, context).  A step
+ * ranks, fuses the three: f = max(surprise, 0.8 x change, context'), where
+ * context' = min(context, its own calibrated rarity): the context score
+ * learns a tail model like the other two (scored 0.5 at 7 nats rather than
+ * 5), so it counts fully on a series where it is usually quiet and little
+ * on one whose sequences often look new (heavy-tailed volumes).  A step
  * whose f is a new maximum of the last `window` steps reports f, any other
  * step f / 10: an incident is reported once, at its first and strongest
  * step, not again on every step it lasts.  A burst START step reports at
