@@ -83,8 +83,12 @@ struct gh_context {
     size_t bytes;          /* allocated by the arrays below */
     s_left_t *left;        /* left halves */
     int nleft, cleft;
-    uint16_t *touched;     /* left halves with cnt > 0 */
+    /* left halves to walk: after a step those all of whose facts are in
+     * the next left side (s_full); in a step that derives contexts, every
+     * one crossed that can take part (s_cross) */
+    uint16_t *touched;
     int ntouched, ctouched;
+    int ncross;            /* left halves when s_full last ran */
     uint16_t *pool;        /* neuron facts of the left halves */
     int npool, cpool;
     uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
@@ -98,8 +102,8 @@ struct gh_context {
     s_facts_t lprev;       /* the previous left side */
     int haveprev;
     unsigned pred;         /* facts the best contexts predicted */
-    uint16_t *act, *ids;   /* scratch: context ids */
-    int cact, cids;
+    uint16_t *ids;         /* scratch: context ids */
+    int cids;
     uint32_t *pot;         /* scratch: left id | right mask << 16 */
     int cpot;
 };
@@ -238,38 +242,63 @@ static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq
     return k;
 }
 
-/* Count, for every left half, how many of its facts are in q (the next
- * left side: its sensor facts one per bit position) and list in `touched`
- * those with any, by id. */
+/* List in `touched`, by id, the left halves all of whose facts are in q
+ * (the next left side): the ones the next step selects.  The counts of
+ * the others wait for a step that derives contexts (s_cross).  A left half
+ * holds at least one fact (the previous left side, or a non-empty overlap
+ * with it), so these are exactly those s_cross finds with cnt == len. */
+static void s_full(gh_context_t *c, const s_facts_t *q)
+{
+    uint64_t bloom = 0;
+    for (int j = 0; j < q->nn; j++) bloom |= 1ull << (q->neu[j] & 63);
+    unsigned out = ~q->sens;
+    int nt = 0;
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        if ((e->sens & out) || e->nn > q->nn) continue;
+        const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
+        int k = 0;
+        /* both sorted and without repeats: one merge */
+        for (int j = 0; k < e->nn; k++, j++) {
+            if (!((bloom >> (a[k] & 63)) & 1)) break;
+            while (j < q->nn && q->neu[j] < a[k]) j++;
+            if (j == q->nn || q->neu[j] != a[k]) break;
+        }
+        if (k == e->nn) c->touched[nt++] = (uint16_t)i;
+    }
+    c->ntouched = nt;
+    c->ncross = c->nleft;
+}
+
+/* Count, for every left half s_full saw, how many of its facts are in q
+ * (the left side s_full was given: its sensor facts one per bit position)
+ * and list in `touched` those that can take part in this step: all their
+ * facts present, or some and at most max_left (a derived context's left
+ * half).  The order is the one an inverted-index walk would have had: by
+ * the position in q of their first present fact, then by id.  Only the
+ * derived contexts depend on that order (their ids do). */
 static void s_cross(gh_context_t *c, const s_facts_t *q)
 {
     s_query_t qq = { q, c->cfg.bits, 0 };
     for (int j = 0; j < q->nn; j++) qq.bloom |= 1ull << (q->neu[j] & 63);
-    int first, nt = 0;
-    for (int i = 0; i < c->nleft; i++) {
+    int start[S_MAX_FACTS + 1] = { 0 };
+    int first;
+    for (int i = 0; i < c->ncross; i++) {
         s_left_t *e = &c->left[i];
-        e->cnt = (uint8_t)s_match(c, e, &qq, &first);
+        int k = s_match(c, e, &qq, &first);
+        /* 0 = out of this step */
+        e->cnt = (uint8_t)(k == e->len || k <= c->cfg.max_left ? k : 0);
         if (e->cnt) {
             e->first = (uint8_t)first;
-            c->touched[nt++] = (uint16_t)i;
+            start[first + 1]++;
         }
     }
-    c->ntouched = nt;
-}
-
-/* Order `touched` as an inverted-index walk would have: by the position in
- * the crossed set of their first present fact, then by id.  Only the
- * derived contexts depend on that order (their ids do). */
-static void s_touched_order(gh_context_t *c)
-{
-    int start[S_MAX_FACTS + 1] = { 0 };
-    for (int t = 0; t < c->ntouched; t++) start[c->left[c->touched[t]].first + 1]++;
     for (int p = 1; p <= S_MAX_FACTS; p++) start[p] += start[p - 1];
-    /* lefts made since the crossing have cnt 0 */
-    for (int i = 0; i < c->nleft; i++) {
+    for (int i = 0; i < c->ncross; i++) {
         const s_left_t *e = &c->left[i];
         if (e->cnt) c->touched[start[e->first]++] = (uint16_t)i;
     }
+    c->ntouched = start[S_MAX_FACTS];
 }
 
 /* Intersection of left half e's facts with q into out. */
@@ -366,7 +395,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
 /* Empty memory; the arrays keep their capacity. */
 static void s_reset(gh_context_t *c)
 {
-    c->nleft = c->ntouched = c->npool = c->nctx = 0;
+    c->nleft = c->ntouched = c->ncross = c->npool = c->nctx = 0;
     if (c->cnt_hi) {
         /* back to narrow counters */
         free(c->cnt_hi);
@@ -416,7 +445,6 @@ void gh_context_destroy(gh_context_t **cp)
     free(c->tab);
     free(c->ctx);
     free(c->cnt_hi);
-    free(c->act);
     free(c->ids);
     free(c->pot);
     free(c);
@@ -449,31 +477,46 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     }
 
     /* right halves matching now; left halves matched the previous step
-     * (touched: halves that existed then) */
+     * (touched: halves that existed then).  A step that derives no context
+     * only needs the halves fully matched, which s_full listed. */
     int selected = 0, nact = 0, npot = 0;
-    if (newflag) s_touched_order(c);
+    /* the most activated of the contexts all of whose right half came,
+     * best first, as (activation << 16 | 0xffff - id): ties go to the
+     * older context */
+    uint64_t top[S_MAX_FACTS];
+    int ntop = 0, kmax = c->cfg.max_active;
+    if (newflag) s_cross(c, &c->lprev);
     for (int t = 0; t < c->ntouched; t++) {
         int l = c->touched[t];
         const s_left_t *le = &c->left[l];
-        int full = le->cnt == le->len;
+        int derive = newflag && le->cnt <= c->cfg.max_left;
+        if (newflag && le->cnt != le->len) {
+            /* partly matched: only a candidate to derive from */
+            for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+                const s_ctx_t *x = &c->ctx[id];
+                if ((x->left & S_ZERO) && (x->right & sm)) {
+                    S_GROW(c, pot, cpot, npot + 1, 64, 0);
+                    c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
+                }
+            }
+            continue;
+        }
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
-            unsigned rc = (unsigned)s_pop(x->right & sm);
-            int cand = 0;
-            if (full) {
-                unsigned rl = (unsigned)s_pop(x->right);
-                selected++;
-                /* rl >= 1: rc == rl means all came */
-                if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
-                if (rc > 0) {
-                    if (rc == rl) {
-                        S_GROW(c, act, cact, nact + 1, 64, 0);
-                        c->act[nact++] = (uint16_t)id;
-                    } else cand = 1;
-                }
-            } else cand = rc > 0;
-            if (cand && (x->left & S_ZERO) && newflag && le->cnt <= c->cfg.max_left) {
+            unsigned rc = (unsigned)s_pop(x->right & sm), rl = (unsigned)s_pop(x->right);
+            selected++;
+            /* rl >= 1: rc == rl means all came */
+            if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
+            if (rc == 0) continue;
+            if (rc == rl) {
+                nact++;
+                uint64_t key = (uint64_t)s_cnt(c, id, S_ACT) << 16 | (uint64_t)(0xffff - id);
+                if (ntop == kmax && key <= top[kmax - 1]) continue;
+                int i = ntop < kmax ? ntop++ : kmax - 1;
+                for (; i > 0 && top[i - 1] < key; i--) top[i] = top[i - 1];
+                top[i] = key;
+            } else if (derive && (x->left & S_ZERO)) {
                 S_GROW(c, pot, cpot, npot + 1, 64, 0);
                 c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
@@ -485,19 +528,11 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     s_facts_t lf;
     lf.sens = sm;
     lf.nn = 0;
-    for (int m = 0; m < c->cfg.max_active && m < nact; m++) {
-        /* selection of the most activated (ties: the older context) */
-        int best = m;
-        for (int i = m + 1; i < nact; i++) {
-            uint32_t a = s_cnt(c, c->act[i], S_ACT), b = s_cnt(c, c->act[best], S_ACT);
-            if (a > b || (a == b && c->act[i] < c->act[best])) best = i;
-        }
-        uint16_t tmp = c->act[m];
-        c->act[m] = c->act[best];
-        c->act[best] = tmp;
+    for (int m = 0; m < ntop; m++) {
+        uint16_t id = (uint16_t)(0xffff - (top[m] & 0xffff));
         int i = lf.nn++;
-        for (; i > 0 && lf.neu[i - 1] > c->act[m]; i--) lf.neu[i] = lf.neu[i - 1];
-        lf.neu[i] = c->act[m];
+        for (; i > 0 && lf.neu[i - 1] > id; i--) lf.neu[i] = lf.neu[i - 1];
+        lf.neu[i] = id;
     }
 
     /* store the candidate contexts: overlaps of known transitions with this one */
@@ -525,13 +560,12 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
     }
 
     /* left halves matching now, and the prediction for the next step */
-    s_cross(c, &lf);
+    s_full(c, &lf);
     double wmax = 0;
     unsigned pred = 0;
     const uint16_t *hi = c->cnt_hi;
     for (int t = 0; t < c->ntouched; t++) {
         const s_left_t *le = &c->left[c->touched[t]];
-        if (le->cnt != le->len) continue;
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             const s_ctx_t *x = &c->ctx[id];
             uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
