@@ -47,11 +47,13 @@
 #define S_MARK 0x8000u
 #define S_MAX_IDS 0x7ffe
 #define S_MAX_CONTEXTS 16000
-#define S_ZERO 0x8000u     /* bit 15 of `left`: seen as a whole transition */
+/* bit 15 of a context's `left`: seen as a whole transition; of a left
+ * half's `head`: one of its contexts was */
+#define S_ZERO 0x8000u
 
 typedef struct {
     uint32_t off;          /* neuron facts: pool[off .. off + nn - 1], sorted */
-    uint16_t head;         /* first context, S_NONE = none */
+    uint16_t head;         /* first context, S_NONE = none | S_ZERO */
     uint16_t sens;         /* sensor facts */
     uint8_t nn, len;       /* neuron facts; all facts */
     uint8_t cnt, first;    /* last crossing: facts present, position of the first */
@@ -101,7 +103,6 @@ struct gh_context {
     int ccnt_hi;
     s_facts_t lprev;       /* the previous left side */
     int haveprev;
-    unsigned pred;         /* facts the best contexts predicted */
     uint16_t *ids;         /* scratch: context ids */
     int cids;
     uint32_t *pot;         /* scratch: left id | right mask << 16 */
@@ -270,13 +271,13 @@ static void s_full(gh_context_t *c, const s_facts_t *q)
     c->ncross = c->nleft;
 }
 
-/* Count, for every left half s_full saw, how many of its facts are in q
- * (the left side s_full was given: its sensor facts one per bit position)
- * and list in `touched` those that can take part in this step: all their
- * facts present, or some and at most max_left (a derived context's left
- * half).  The order is the one an inverted-index walk would have had: by
- * the position in q of their first present fact, then by id.  Only the
- * derived contexts depend on that order (their ids do). */
+/* List in `touched` the left halves a new transition derives contexts
+ * from: those s_full saw with a whole transition among their contexts and
+ * some of their facts in q (the left side s_full was given: its sensor
+ * facts one per bit position), at most max_left.  Their cnt = the facts
+ * present.  The order is the one an inverted-index walk would have had:
+ * by the position in q of their first present fact, then by id; the ids
+ * of the derived contexts follow it. */
 static void s_cross(gh_context_t *c, const s_facts_t *q)
 {
     s_query_t qq = { q, c->cfg.bits, 0 };
@@ -285,10 +286,11 @@ static void s_cross(gh_context_t *c, const s_facts_t *q)
     int first;
     for (int i = 0; i < c->ncross; i++) {
         s_left_t *e = &c->left[i];
+        e->cnt = 0;   /* out of this step */
+        if (!(e->head & S_ZERO)) continue;
         int k = s_match(c, e, &qq, &first);
-        /* 0 = out of this step */
-        e->cnt = (uint8_t)(k == e->len || k <= c->cfg.max_left ? k : 0);
-        if (e->cnt) {
+        if (k > 0 && k <= c->cfg.max_left) {
+            e->cnt = (uint8_t)k;
             e->first = (uint8_t)first;
             start[first + 1]++;
         }
@@ -368,7 +370,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     int l = s_left_get(c, lf);
     if (l < 0) return -1;
     int tail = -1;         /* last context of l; -1 = none */
-    for (int id = c->left[l].head; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+    for (int id = c->left[l].head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
         if (c->ctx[id].right == r) return id;
         tail = id;
     }
@@ -381,7 +383,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     if (c->cnt_hi && c->nctx >= c->ccnt_hi && s_hi_grow(c) != 0) return -1;
     int id = c->nctx++;
     /* linked after the growth: the arrays may have moved */
-    if (tail < 0) c->left[l].head = (uint16_t)id;
+    if (tail < 0) c->left[l].head = (uint16_t)((c->left[l].head & S_ZERO) | id);
     else c->ctx[tail].next = (uint16_t)((c->ctx[tail].next & S_MARK) | id);
     c->ctx[id].left = (uint16_t)l;
     c->ctx[id].right = (uint16_t)r;
@@ -405,7 +407,6 @@ static void s_reset(gh_context_t *c)
     }
     if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
     c->haveprev = 0;
-    c->pred = 0;
     c->since = 0;
 }
 
@@ -461,68 +462,73 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
 {
     int fresh;
 
-    /* prediction error: weight of the facts the best contexts did not predict */
-    double err = 0;
-    unsigned miss = sm & ~c->pred;
-    for (int f = 0; f < 2 * c->cfg.bits; f++) if ((miss >> f) & 1) err += (double)(1 << (f / 2));
-    err /= c->maxbin;
-
     /* the whole transition as a zero-level context */
     int newctx = -1, newflag = 0;
     if (c->haveprev) {
         int id = s_ctx_get(c, &c->lprev, sm, &fresh);
         if (id < 0) return -1;
         c->ctx[id].left |= S_ZERO;
+        c->left[c->ctx[id].left & S_NONE].head |= S_ZERO;
         if (fresh) { newflag = 1; newctx = id; }
     }
 
-    /* right halves matching now; left halves matched the previous step
-     * (touched: halves that existed then).  A step that derives no context
-     * only needs the halves fully matched, which s_full listed. */
+    /* right halves matching now, of the left halves all of whose facts
+     * matched the previous step (touched, listed by s_full) */
     int selected = 0, nact = 0, npot = 0;
     /* the most activated of the contexts all of whose right half came,
      * best first, as (activation << 16 | 0xffff - id): ties go to the
      * older context */
     uint64_t top[S_MAX_FACTS];
     int ntop = 0, kmax = c->cfg.max_active;
-    if (newflag) s_cross(c, &c->lprev);
+    /* the prediction of this step: the right halves of the selected
+     * contexts with the highest share of right facts matched so far (their
+     * counts before this step's) */
+    double wmax = 0;
+    unsigned pred = 0;
     for (int t = 0; t < c->ntouched; t++) {
-        int l = c->touched[t];
-        const s_left_t *le = &c->left[l];
-        int derive = newflag && le->cnt <= c->cfg.max_left;
-        if (newflag && le->cnt != le->len) {
-            /* partly matched: only a candidate to derive from */
-            for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
-                const s_ctx_t *x = &c->ctx[id];
-                if ((x->left & S_ZERO) && (x->right & sm)) {
-                    S_GROW(c, pot, cpot, npot + 1, 64, 0);
-                    c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
-                }
-            }
-            continue;
-        }
+        const s_left_t *le = &c->left[c->touched[t]];
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
+            uint32_t total = s_cnt(c, id, S_TOTAL), matched = s_cnt(c, id, S_MATCHED);
+            double w = total > 0 ? (double)matched / total : 0.0;
+            if (w > wmax) { wmax = w; pred = 0; }
+            if (w >= wmax) pred |= x->right;
             unsigned rc = (unsigned)s_pop(x->right & sm), rl = (unsigned)s_pop(x->right);
             selected++;
             /* rl >= 1: rc == rl means all came */
             if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
-            if (rc == 0) continue;
-            if (rc == rl) {
-                nact++;
-                uint64_t key = (uint64_t)s_cnt(c, id, S_ACT) << 16 | (uint64_t)(0xffff - id);
-                if (ntop == kmax && key <= top[kmax - 1]) continue;
-                int i = ntop < kmax ? ntop++ : kmax - 1;
-                for (; i > 0 && top[i - 1] < key; i--) top[i] = top[i - 1];
-                top[i] = key;
-            } else if (derive && (x->left & S_ZERO)) {
+            if (rc != rl) continue;
+            nact++;
+            uint64_t key = (uint64_t)s_cnt(c, id, S_ACT) << 16 | (uint64_t)(0xffff - id);
+            if (ntop == kmax && key <= top[kmax - 1]) continue;
+            int i = ntop < kmax ? ntop++ : kmax - 1;
+            for (; i > 0 && top[i - 1] < key; i--) top[i] = top[i - 1];
+            top[i] = key;
+        }
+    }
+
+    /* a new transition: the known ones that partly match it, the
+     * candidates for derived contexts (left halves that matched the
+     * previous step at most max_left facts, right halves some but not all
+     * of whose facts came when the left half matched in full) */
+    if (newflag) {
+        s_cross(c, &c->lprev);
+        for (int t = 0; t < c->ntouched; t++) {
+            int l = c->touched[t];
+            const s_left_t *le = &c->left[l];
+            unsigned notnow = le->cnt == le->len ? ~sm : ~0u;
+            for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+                const s_ctx_t *x = &c->ctx[id];
+                if (!(x->left & S_ZERO) || id == newctx || !(x->right & sm) || !(x->right & notnow)) continue;
                 S_GROW(c, pot, cpot, npot + 1, 64, 0);
                 c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
         }
     }
     double fam = selected > 0 ? (double)nact / selected : 0.0;
+    /* facts of this step the prediction missed: none, score 0 */
+    unsigned miss = sm & ~pred;
 
     /* the next left side: these facts and the most active contexts */
     s_facts_t lf;
@@ -559,30 +565,12 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         nov = (double)added / nids;
     }
 
-    /* left halves matching now, and the prediction for the next step */
+    /* left halves matching now: the next step walks them */
     s_full(c, &lf);
-    double wmax = 0;
-    unsigned pred = 0;
-    const uint16_t *hi = c->cnt_hi;
-    for (int t = 0; t < c->ntouched; t++) {
-        const s_left_t *le = &c->left[c->touched[t]];
-        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
-            const s_ctx_t *x = &c->ctx[id];
-            uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
-            if (hi) {
-                total |= (uint32_t)hi[S_NCNT * id + S_TOTAL] << 16;
-                matched |= (uint32_t)hi[S_NCNT * id + S_MATCHED] << 16;
-            }
-            double w = total > 0 ? (double)matched / total : 0.0;
-            if (w > wmax) { wmax = w; pred = 0; }
-            if (w >= wmax) pred |= x->right;
-        }
-    }
-    c->pred = pred;
     c->lprev = lf;
     c->haveprev = 1;
 
-    return err > 0 ? (1.0 - fam + nov) / 2.0 : 0.0;
+    return miss ? (1.0 - fam + nov) / 2.0 : 0.0;
 }
 
 double gh_context_step(gh_context_t *c, double x)
