@@ -18,9 +18,16 @@
  * across a memory restart, which only resets the counts: a model holds at
  * most its peak, and a restart neither allocates nor fragments.
  *
- * Crossing the left halves with a fact set scans them all (nearly every
- * half shares a sensor fact with any set, so an inverted index would visit
- * them all too) and orders those touched the way an inverted index walk
+ * A step walks the contexts of the left halves all of whose facts matched
+ * the previous left side, once: it counts them, keeps the most activated
+ * as the next neuron facts and takes, from their counts before this step,
+ * the prediction the step is scored against.  Which halves those are, a
+ * scan of all of them after the step tells (sensor mask, then a merge of
+ * the sorted neuron facts).  Only a step whose transition is new needs the
+ * partial matches, and only of the halves holding a whole transition (a
+ * flag in `head`): it crosses them with the previous left side (nearly
+ * every half shares a sensor fact with any set, so an inverted index would
+ * visit them all too) and orders them the way an inverted index walk
  * would: by the position in the set of their first present fact, then by
  * id.  That order decides the order, hence the ids, of derived contexts. */
 #include "anomaly/context.h"
@@ -244,10 +251,10 @@ static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq
 }
 
 /* List in `touched`, by id, the left halves all of whose facts are in q
- * (the next left side): the ones the next step selects.  The counts of
- * the others wait for a step that derives contexts (s_cross).  A left half
- * holds at least one fact (the previous left side, or a non-empty overlap
- * with it), so these are exactly those s_cross finds with cnt == len. */
+ * (the next left side): the ones the next step selects.  Partial matches
+ * wait for a step that derives contexts (s_cross).  A left half holds at
+ * least one fact (a previous left side, or a non-empty overlap with one),
+ * so these are exactly the halves with every fact and some present. */
 static void s_full(gh_context_t *c, const s_facts_t *q)
 {
     uint64_t bloom = 0;
