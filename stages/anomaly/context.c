@@ -18,9 +18,16 @@
  * across a memory restart, which only resets the counts: a model holds at
  * most its peak, and a restart neither allocates nor fragments.
  *
- * Crossing the left halves with a fact set scans them all (nearly every
- * half shares a sensor fact with any set, so an inverted index would visit
- * them all too) and orders those touched the way an inverted index walk
+ * A step walks the contexts of the left halves all of whose facts matched
+ * the previous left side, once: it counts them, keeps the most activated
+ * as the next neuron facts and takes, from their counts before this step,
+ * the prediction the step is scored against.  Which halves those are, a
+ * scan of all of them after the step tells (sensor mask, then a merge of
+ * the sorted neuron facts).  Only a step whose transition is new needs the
+ * partial matches, and only of the halves holding a whole transition (a
+ * flag in `head`): it crosses them with the previous left side (nearly
+ * every half shares a sensor fact with any set, so an inverted index would
+ * visit them all too) and orders them the way an inverted index walk
  * would: by the position in the set of their first present fact, then by
  * id.  That order decides the order, hence the ids, of derived contexts. */
 #include "anomaly/context.h"
@@ -47,11 +54,13 @@
 #define S_MARK 0x8000u
 #define S_MAX_IDS 0x7ffe
 #define S_MAX_CONTEXTS 16000
-#define S_ZERO 0x8000u     /* bit 15 of `left`: seen as a whole transition */
+/* bit 15 of a context's `left`: seen as a whole transition; of a left
+ * half's `head`: one of its contexts was */
+#define S_ZERO 0x8000u
 
 typedef struct {
     uint32_t off;          /* neuron facts: pool[off .. off + nn - 1], sorted */
-    uint16_t head;         /* first context, S_NONE = none */
+    uint16_t head;         /* first context, S_NONE = none | S_ZERO */
     uint16_t sens;         /* sensor facts */
     uint8_t nn, len;       /* neuron facts; all facts */
     uint8_t cnt, first;    /* last crossing: facts present, position of the first */
@@ -83,8 +92,12 @@ struct gh_context {
     size_t bytes;          /* allocated by the arrays below */
     s_left_t *left;        /* left halves */
     int nleft, cleft;
-    uint16_t *touched;     /* left halves with cnt > 0 */
+    /* left halves to walk: after a step those all of whose facts are in
+     * the next left side (s_full); in a step that derives contexts, every
+     * one crossed that can take part (s_cross) */
+    uint16_t *touched;
     int ntouched, ctouched;
+    int ncross;            /* left halves when s_full last ran */
     uint16_t *pool;        /* neuron facts of the left halves */
     int npool, cpool;
     uint16_t *tab;         /* left id + 1, 0 = empty; ctab a power of 2 */
@@ -97,9 +110,8 @@ struct gh_context {
     int ccnt_hi;
     s_facts_t lprev;       /* the previous left side */
     int haveprev;
-    unsigned pred;         /* facts the best contexts predicted */
-    uint16_t *act, *ids;   /* scratch: context ids */
-    int cact, cids;
+    uint16_t *ids;         /* scratch: context ids */
+    int cids;
     uint32_t *pot;         /* scratch: left id | right mask << 16 */
     int cpot;
 };
@@ -238,38 +250,64 @@ static int s_match(const gh_context_t *c, const s_left_t *e, const s_query_t *qq
     return k;
 }
 
-/* Count, for every left half, how many of its facts are in q (the next
- * left side: its sensor facts one per bit position) and list in `touched`
- * those with any, by id. */
+/* List in `touched`, by id, the left halves all of whose facts are in q
+ * (the next left side): the ones the next step selects.  Partial matches
+ * wait for a step that derives contexts (s_cross).  A left half holds at
+ * least one fact (a previous left side, or a non-empty overlap with one),
+ * so these are exactly the halves with every fact and some present. */
+static void s_full(gh_context_t *c, const s_facts_t *q)
+{
+    uint64_t bloom = 0;
+    for (int j = 0; j < q->nn; j++) bloom |= 1ull << (q->neu[j] & 63);
+    unsigned out = ~q->sens;
+    int nt = 0;
+    for (int i = 0; i < c->nleft; i++) {
+        const s_left_t *e = &c->left[i];
+        if ((e->sens & out) || e->nn > q->nn) continue;
+        const uint16_t *a = e->nn > 0 ? c->pool + e->off : NULL;   /* pool may be NULL */
+        int k = 0;
+        /* both sorted and without repeats: one merge */
+        for (int j = 0; k < e->nn; k++, j++) {
+            if (!((bloom >> (a[k] & 63)) & 1)) break;
+            while (j < q->nn && q->neu[j] < a[k]) j++;
+            if (j == q->nn || q->neu[j] != a[k]) break;
+        }
+        if (k == e->nn) c->touched[nt++] = (uint16_t)i;
+    }
+    c->ntouched = nt;
+    c->ncross = c->nleft;
+}
+
+/* List in `touched` the left halves a new transition derives contexts
+ * from: those s_full saw with a whole transition among their contexts and
+ * some of their facts in q (the left side s_full was given: its sensor
+ * facts one per bit position), at most max_left.  Their cnt = the facts
+ * present.  The order is the one an inverted-index walk would have had:
+ * by the position in q of their first present fact, then by id; the ids
+ * of the derived contexts follow it. */
 static void s_cross(gh_context_t *c, const s_facts_t *q)
 {
     s_query_t qq = { q, c->cfg.bits, 0 };
     for (int j = 0; j < q->nn; j++) qq.bloom |= 1ull << (q->neu[j] & 63);
-    int first, nt = 0;
-    for (int i = 0; i < c->nleft; i++) {
+    int start[S_MAX_FACTS + 1] = { 0 };
+    int first;
+    for (int i = 0; i < c->ncross; i++) {
         s_left_t *e = &c->left[i];
-        e->cnt = (uint8_t)s_match(c, e, &qq, &first);
-        if (e->cnt) {
+        e->cnt = 0;   /* out of this step */
+        if (!(e->head & S_ZERO)) continue;
+        int k = s_match(c, e, &qq, &first);
+        if (k > 0 && k <= c->cfg.max_left) {
+            e->cnt = (uint8_t)k;
             e->first = (uint8_t)first;
-            c->touched[nt++] = (uint16_t)i;
+            start[first + 1]++;
         }
     }
-    c->ntouched = nt;
-}
-
-/* Order `touched` as an inverted-index walk would have: by the position in
- * the crossed set of their first present fact, then by id.  Only the
- * derived contexts depend on that order (their ids do). */
-static void s_touched_order(gh_context_t *c)
-{
-    int start[S_MAX_FACTS + 1] = { 0 };
-    for (int t = 0; t < c->ntouched; t++) start[c->left[c->touched[t]].first + 1]++;
     for (int p = 1; p <= S_MAX_FACTS; p++) start[p] += start[p - 1];
-    /* lefts made since the crossing have cnt 0 */
-    for (int i = 0; i < c->nleft; i++) {
+    for (int i = 0; i < c->ncross; i++) {
         const s_left_t *e = &c->left[i];
         if (e->cnt) c->touched[start[e->first]++] = (uint16_t)i;
     }
+    c->ntouched = start[S_MAX_FACTS];
 }
 
 /* Intersection of left half e's facts with q into out. */
@@ -339,7 +377,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     int l = s_left_get(c, lf);
     if (l < 0) return -1;
     int tail = -1;         /* last context of l; -1 = none */
-    for (int id = c->left[l].head; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+    for (int id = c->left[l].head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
         if (c->ctx[id].right == r) return id;
         tail = id;
     }
@@ -352,7 +390,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     if (c->cnt_hi && c->nctx >= c->ccnt_hi && s_hi_grow(c) != 0) return -1;
     int id = c->nctx++;
     /* linked after the growth: the arrays may have moved */
-    if (tail < 0) c->left[l].head = (uint16_t)id;
+    if (tail < 0) c->left[l].head = (uint16_t)((c->left[l].head & S_ZERO) | id);
     else c->ctx[tail].next = (uint16_t)((c->ctx[tail].next & S_MARK) | id);
     c->ctx[id].left = (uint16_t)l;
     c->ctx[id].right = (uint16_t)r;
@@ -366,7 +404,7 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
 /* Empty memory; the arrays keep their capacity. */
 static void s_reset(gh_context_t *c)
 {
-    c->nleft = c->ntouched = c->npool = c->nctx = 0;
+    c->nleft = c->ntouched = c->ncross = c->npool = c->nctx = 0;
     if (c->cnt_hi) {
         /* back to narrow counters */
         free(c->cnt_hi);
@@ -376,7 +414,6 @@ static void s_reset(gh_context_t *c)
     }
     if (c->tab) memset(c->tab, 0, (size_t)c->ctab * sizeof *c->tab);
     c->haveprev = 0;
-    c->pred = 0;
     c->since = 0;
 }
 
@@ -416,7 +453,6 @@ void gh_context_destroy(gh_context_t **cp)
     free(c->tab);
     free(c->ctx);
     free(c->cnt_hi);
-    free(c->act);
     free(c->ids);
     free(c->pot);
     free(c);
@@ -433,71 +469,83 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
 {
     int fresh;
 
-    /* prediction error: weight of the facts the best contexts did not predict */
-    double err = 0;
-    unsigned miss = sm & ~c->pred;
-    for (int f = 0; f < 2 * c->cfg.bits; f++) if ((miss >> f) & 1) err += (double)(1 << (f / 2));
-    err /= c->maxbin;
-
     /* the whole transition as a zero-level context */
     int newctx = -1, newflag = 0;
     if (c->haveprev) {
         int id = s_ctx_get(c, &c->lprev, sm, &fresh);
         if (id < 0) return -1;
         c->ctx[id].left |= S_ZERO;
+        c->left[c->ctx[id].left & S_NONE].head |= S_ZERO;
         if (fresh) { newflag = 1; newctx = id; }
     }
 
-    /* right halves matching now; left halves matched the previous step
-     * (touched: halves that existed then) */
+    /* right halves matching now, of the left halves all of whose facts
+     * matched the previous step (touched, listed by s_full) */
     int selected = 0, nact = 0, npot = 0;
-    if (newflag) s_touched_order(c);
+    /* the most activated of the contexts all of whose right half came,
+     * best first, as (activation << 16 | 0xffff - id): ties go to the
+     * older context */
+    uint64_t top[S_MAX_FACTS];
+    int ntop = 0, kmax = c->cfg.max_active;
+    /* the prediction of this step: the right halves of the selected
+     * contexts with the highest share of right facts matched so far (their
+     * counts before this step's) */
+    double wmax = 0;
+    unsigned pred = 0;
     for (int t = 0; t < c->ntouched; t++) {
-        int l = c->touched[t];
-        const s_left_t *le = &c->left[l];
-        int full = le->cnt == le->len;
+        const s_left_t *le = &c->left[c->touched[t]];
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
-            unsigned rc = (unsigned)s_pop(x->right & sm);
-            int cand = 0;
-            if (full) {
-                unsigned rl = (unsigned)s_pop(x->right);
-                selected++;
-                /* rl >= 1: rc == rl means all came */
-                if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
-                if (rc > 0) {
-                    if (rc == rl) {
-                        S_GROW(c, act, cact, nact + 1, 64, 0);
-                        c->act[nact++] = (uint16_t)id;
-                    } else cand = 1;
-                }
-            } else cand = rc > 0;
-            if (cand && (x->left & S_ZERO) && newflag && le->cnt <= c->cfg.max_left) {
+            uint32_t total = s_cnt(c, id, S_TOTAL), matched = s_cnt(c, id, S_MATCHED);
+            double w = total > 0 ? (double)matched / total : 0.0;
+            if (w > wmax) { wmax = w; pred = 0; }
+            if (w >= wmax) pred |= x->right;
+            unsigned rc = (unsigned)s_pop(x->right & sm), rl = (unsigned)s_pop(x->right);
+            selected++;
+            /* rl >= 1: rc == rl means all came */
+            if (s_count(c, id, rl, rc, rc == rl) != 0) return -1;
+            if (rc != rl) continue;
+            nact++;
+            uint64_t key = (uint64_t)s_cnt(c, id, S_ACT) << 16 | (uint64_t)(0xffff - id);
+            if (ntop == kmax && key <= top[kmax - 1]) continue;
+            int i = ntop < kmax ? ntop++ : kmax - 1;
+            for (; i > 0 && top[i - 1] < key; i--) top[i] = top[i - 1];
+            top[i] = key;
+        }
+    }
+
+    /* a new transition: the known ones that partly match it, the
+     * candidates for derived contexts (left halves that matched the
+     * previous step at most max_left facts, right halves some but not all
+     * of whose facts came when the left half matched in full) */
+    if (newflag) {
+        s_cross(c, &c->lprev);
+        for (int t = 0; t < c->ntouched; t++) {
+            int l = c->touched[t];
+            const s_left_t *le = &c->left[l];
+            unsigned notnow = le->cnt == le->len ? ~sm : ~0u;
+            for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
+                const s_ctx_t *x = &c->ctx[id];
+                if (!(x->left & S_ZERO) || id == newctx || !(x->right & sm) || !(x->right & notnow)) continue;
                 S_GROW(c, pot, cpot, npot + 1, 64, 0);
                 c->pot[npot++] = (uint32_t)l | (uint32_t)x->right << 16;
             }
         }
     }
     double fam = selected > 0 ? (double)nact / selected : 0.0;
+    /* facts of this step the prediction missed: none, score 0 */
+    unsigned miss = sm & ~pred;
 
     /* the next left side: these facts and the most active contexts */
     s_facts_t lf;
     lf.sens = sm;
     lf.nn = 0;
-    for (int m = 0; m < c->cfg.max_active && m < nact; m++) {
-        /* selection of the most activated (ties: the older context) */
-        int best = m;
-        for (int i = m + 1; i < nact; i++) {
-            uint32_t a = s_cnt(c, c->act[i], S_ACT), b = s_cnt(c, c->act[best], S_ACT);
-            if (a > b || (a == b && c->act[i] < c->act[best])) best = i;
-        }
-        uint16_t tmp = c->act[m];
-        c->act[m] = c->act[best];
-        c->act[best] = tmp;
+    for (int m = 0; m < ntop; m++) {
+        uint16_t id = (uint16_t)(0xffff - (top[m] & 0xffff));
         int i = lf.nn++;
-        for (; i > 0 && lf.neu[i - 1] > c->act[m]; i--) lf.neu[i] = lf.neu[i - 1];
-        lf.neu[i] = c->act[m];
+        for (; i > 0 && lf.neu[i - 1] > id; i--) lf.neu[i] = lf.neu[i - 1];
+        lf.neu[i] = id;
     }
 
     /* store the candidate contexts: overlaps of known transitions with this one */
@@ -524,31 +572,12 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         nov = (double)added / nids;
     }
 
-    /* left halves matching now, and the prediction for the next step */
-    s_cross(c, &lf);
-    double wmax = 0;
-    unsigned pred = 0;
-    const uint16_t *hi = c->cnt_hi;
-    for (int t = 0; t < c->ntouched; t++) {
-        const s_left_t *le = &c->left[c->touched[t]];
-        if (le->cnt != le->len) continue;
-        for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
-            const s_ctx_t *x = &c->ctx[id];
-            uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
-            if (hi) {
-                total |= (uint32_t)hi[S_NCNT * id + S_TOTAL] << 16;
-                matched |= (uint32_t)hi[S_NCNT * id + S_MATCHED] << 16;
-            }
-            double w = total > 0 ? (double)matched / total : 0.0;
-            if (w > wmax) { wmax = w; pred = 0; }
-            if (w >= wmax) pred |= x->right;
-        }
-    }
-    c->pred = pred;
+    /* left halves matching now: the next step walks them */
+    s_full(c, &lf);
     c->lprev = lf;
     c->haveprev = 1;
 
-    return err > 0 ? (1.0 - fam + nov) / 2.0 : 0.0;
+    return miss ? (1.0 - fam + nov) / 2.0 : 0.0;
 }
 
 double gh_context_step(gh_context_t *c, double x)

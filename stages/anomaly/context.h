@@ -35,8 +35,8 @@
  * counter past 16 bits to the next restart), a left half about 20; the
  * arrays are flat, grow by half and are kept across restarts, so a
  * detector holds its peak and no more.  Measured peak at the defaults
- * (gh_context_bytes, 20,000 steps): 35.8 kB on a Poisson series of rate
- * 0.2, 40.4 kB at rate 50, 44.1 kB on NAB's machine_temperature, 43.1 kB
+ * (gh_context_bytes, 20,000 steps): 35.4 kB on a Poisson series of rate
+ * 0.2, 40.4 kB at rate 50, 43.8 kB on NAB's machine_temperature, 42.7 kB
  * on uniform noise; test_context checks < 48 kB on such series.  A full
  * memory with wide counters would hold ~13 kB more.  It grows with what the
  * series shows, a series that repeats itself stays small.  The defaults
