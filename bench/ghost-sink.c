@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     zmq_msg_init(&msg);
     size_t ns = 0, cap = 4096;
     s_sample_t *samples = malloc(cap * sizeof *samples);
-    uint64_t items = 0, batches = 0, bad = 0, lat_items = 0;
+    uint64_t items = 0, batches = 0, bad = 0, lat_items = 0, bytes = 0;
     int64_t first = 0, last = 0;
     long eos = 0;
     while (eos < s_cfg.producers) {
@@ -88,6 +88,7 @@ int main(int argc, char **argv) {
         last = now;
         items += b.n;
         batches++;
+        bytes += zmq_msg_size(&msg);
         if (b.pt_ns && b.n && (double)(now - first) >= s_cfg.skip_s * 1e9) {
             if (ns == cap) samples = realloc(samples, (cap *= 2) * sizeof *samples);
             samples[ns++] = (s_sample_t){ now - b.pt_ns, b.n };
@@ -96,10 +97,10 @@ int main(int argc, char **argv) {
     }
     qsort(samples, ns, sizeof *samples, s_cmp);
     printf("{\"items\": %llu, \"batches\": %llu, \"first_ns\": %lld, \"last_ns\": %lld, \"latency_p50_ms\": %.3f, "
-           "\"latency_p99_ms\": %.3f, \"latency_max_ms\": %.3f, \"bad_frames\": %llu}\n",
+           "\"latency_p99_ms\": %.3f, \"latency_max_ms\": %.3f, \"bad_frames\": %llu, \"bytes\": %llu}\n",
            (unsigned long long)items, (unsigned long long)batches, (long long)first, (long long)last,
            s_quantile_ms(samples, ns, lat_items, 0.50), s_quantile_ms(samples, ns, lat_items, 0.99),
-           ns ? (double)samples[ns - 1].lat_ns / 1e6 : 0.0, (unsigned long long)bad);
+           ns ? (double)samples[ns - 1].lat_ns / 1e6 : 0.0, (unsigned long long)bad, (unsigned long long)bytes);
     free(samples);
     gh_batch_release(&b);
     zmq_msg_close(&msg);
