@@ -2,10 +2,14 @@
  * few (files), so they sit in an array searched linearly.  Heap entries carry
  * their sort key inline (event time, template id, tie), so sifting compares
  * within the heap array and touches an item only to release it.  In front of
- * each heap sits a run: a FIFO of entries that arrived already in order
- * (each not less than the run's last), which is what one classify worker
- * mostly delivers; only entries that break the order go through the heap,
- * and the least of the run's head and the heap's top is released first.  Held items come
+ * each heap sits a run: a FIFO of entries in event-time order (each with a
+ * time not less than the run's last), which is what one classify worker
+ * delivers -- but the lines of one time come in any template order, so the
+ * run takes them as they come and sorts each group of equal times by the
+ * full key only when its first entry is released (no entry of that time can
+ * join the group after that: the watermark has passed it).  Only entries
+ * whose time is behind the run's last go through the heap, and the least of
+ * the run's head and the heap's top is released first.  Held items come
  * from size-class free lists (64-byte steps up to 4 KiB, carved from 64 KiB
  * slabs), so holding and releasing an item allocates nothing once the
  * lists are warm; larger items use malloc. */
@@ -32,8 +36,10 @@ typedef struct {
     int has_wm;
     s_ent_t *heap;
     size_t n, cap;         /* entries in the heap */
-    s_ent_t *run;          /* ring of rcap entries, in order */
+    s_ent_t *run;          /* ring of rcap entries, in time order */
     size_t rhead, rn, rcap;
+    size_t rsorted;        /* the run's first rsorted entries are one time's
+                              group, sorted by the full key (0: not yet) */
 } s_src_t;
 
 #define S_STEP 64                 /* size classes: 64, 128, ... S_MAX_SMALL bytes */
@@ -155,27 +161,78 @@ static s_item_t *s_heap_pop(gh_reorder_t *r, s_src_t *s) {
     return top;
 }
 
-/* The least held entry of s (the run's head or the heap's top), NULL when
- * none. */
-static const s_ent_t *s_least(const s_src_t *s) {
-    const s_ent_t *a = s->rn ? &s->run[s->rhead] : NULL;
-    if (!s->n) return a;
-    return a && !s_less(&s->heap[0], a) ? a : &s->heap[0];
+/* The least event time held by s; 0 when s holds nothing. */
+static int s_least_ts(const s_src_t *s, int64_t *ts) {
+    if (!s->rn && !s->n) return 0;
+    if (!s->n) *ts = s->run[s->rhead].ts;
+    else if (!s->rn) *ts = s->heap[0].ts;
+    else *ts = s->run[s->rhead].ts < s->heap[0].ts ? s->run[s->rhead].ts : s->heap[0].ts;
+    return 1;
 }
 
+static int s_cmp(const void *a, const void *b) {
+    return s_less(a, b) ? -1 : s_less(b, a) ? 1 : 0;
+}
+
+/* Reverses entries [i, j) of a (plain array indices). */
+static void s_reverse(s_ent_t *a, size_t i, size_t j) {
+    while (i + 1 < j) {
+        s_ent_t t = a[i];
+        a[i++] = a[--j];
+        a[j] = t;
+    }
+}
+
+/* Sorts the group of equal times at the head of the run by the full key
+ * (insertion sort: groups are small; qsort past 32).  A group that wraps
+ * around the ring's end is first rotated to the array's start. */
+static void s_run_sort(s_src_t *s) {
+    size_t m = s->rcap - 1, g = 1;
+    int64_t ts = s->run[s->rhead].ts;
+    while (g < s->rn && s->run[(s->rhead + g) & m].ts == ts) g++;
+    s->rsorted = g;
+    if (g < 2) return;
+    if (s->rhead + g > s->rcap) { /* rotate left by rhead: three reversals */
+        s_reverse(s->run, 0, s->rhead);
+        s_reverse(s->run, s->rhead, s->rcap);
+        s_reverse(s->run, 0, s->rcap);
+        s->rhead = 0;
+    }
+    s_ent_t *a = &s->run[s->rhead];
+    if (g > 32) {
+        qsort(a, g, sizeof *a, s_cmp);
+        return;
+    }
+    for (size_t i = 1; i < g; i++) {
+        s_ent_t e = a[i];
+        size_t j = i;
+        for (; j && s_less(&e, &a[j - 1]); j--) a[j] = a[j - 1];
+        a[j] = e;
+    }
+}
+
+/* Removes and returns the least held item of s (s holds one at least). */
 static s_item_t *s_pop(gh_reorder_t *r, s_src_t *s) {
+    if (s->rn && !s->rsorted) s_run_sort(s);
     if (!s->rn || (s->n && s_less(&s->heap[0], &s->run[s->rhead]))) return s_heap_pop(r, s);
     s_item_t *it = s->run[s->rhead].it;
     s->rhead = (s->rhead + 1) & (s->rcap - 1);
     s->rn--;
+    s->rsorted--;
     r->held--;
     return it;
 }
 
-/* Appends e to the run when it keeps the run in order (1), else 0; -1 when
- * the run cannot grow. */
+/* Appends e to the run when its time is not behind the run's last (1),
+ * else 0; -1 when the run cannot grow. */
 static int s_run_push(s_src_t *s, const s_ent_t *e) {
-    if (s->rn && s_less(e, &s->run[(s->rhead + s->rn - 1) & (s->rcap - 1)])) return 0;
+    if (s->rn) {
+        int64_t last = s->run[(s->rhead + s->rn - 1) & (s->rcap - 1)].ts;
+        if (e->ts < last) return 0;
+        /* joins the sorted head group (only if the order of its time was
+         * released early): that group is sorted again */
+        if (e->ts == last && s->rsorted == s->rn) s->rsorted = 0;
+    }
     if (s->rn == s->rcap) {
         size_t cap = s->rcap ? 2 * s->rcap : 256;
         s_ent_t *nr = malloc(cap * sizeof *nr);
@@ -278,7 +335,7 @@ void gh_reorder_release(gh_reorder_t *r, uint64_t src, int64_t wm, gh_reorder_fn
     if (!s) return;
     if (!s->has_wm || wm > s->wm) s->wm = wm;
     s->has_wm = 1;
-    for (const s_ent_t *e; (e = s_least(s)) && e->ts <= s->wm;) {
+    for (int64_t ts; s_least_ts(s, &ts) && ts <= s->wm;) {
         s_item_t *it = s_pop(r, s);
         fn(ud, &it->c);
         s_item_free(r, it);
