@@ -143,6 +143,8 @@ struct gh_anomaly {
     size_t nsrcs;
     s_series_t **tab;
     size_t tabn;
+    uint64_t *used;                 /* bit per tab slot: its chain is not empty
+                                       (walks skip the empty slots) */
     gh_anomaly_stats_t st;
     uint64_t *seen;                 /* open-addressing set of template ids (+1) */
     size_t seen_cap, seen_n;
@@ -202,10 +204,11 @@ gh_anomaly_t *gh_anomaly_new(const gh_anomaly_cfg_t *cfg, gh_anomaly_sink_t sink
     a->tabn = 1;
     while (a->tabn < 2 * (size_t)a->cfg.max_series) a->tabn <<= 1;
     a->tab = calloc(a->tabn, sizeof *a->tab);
+    a->used = calloc((a->tabn + 63) / 64, sizeof *a->used);
     a->seen_cap = 1024;
     a->seen = calloc(a->seen_cap, sizeof *a->seen);
     a->srcs = calloc((size_t)a->cfg.max_sources, sizeof *a->srcs);
-    if (!a->tab || !a->seen || !a->srcs) {
+    if (!a->tab || !a->used || !a->seen || !a->srcs) {
         gh_anomaly_destroy(&a);
         return NULL;
     }
@@ -245,6 +248,7 @@ void gh_anomaly_destroy(gh_anomaly_t **ap)
                 s_series_free(NULL, s);
             }
     free(a->tab);
+    free(a->used);
     free(a->seen);
     free(a->srcs);
     free(a);
@@ -259,6 +263,18 @@ static int64_t s_idx(const gh_anomaly_t *a, int64_t ts)
     int64_t q = ts / a->bucket_ms;
     if (ts < 0 && q * a->bucket_ms != ts) q--;
     return q;
+}
+
+/* The first slot of a->tab at or after i whose chain is not empty; tabn
+ * when none. */
+static size_t s_tab_next(const gh_anomaly_t *a, size_t i)
+{
+    while (i < a->tabn) {
+        uint64_t w = a->used[i / 64] >> (i % 64);
+        if (w) return i + (size_t)__builtin_ctzll(w);
+        i = (i / 64 + 1) * 64;
+    }
+    return a->tabn;
 }
 
 static void s_copy(char *dst, size_t cap, gh_str_t s)
@@ -576,9 +592,11 @@ static void s_close_bucket(gh_anomaly_t *a, s_series_t *s, int64_t idx)
 
 static void s_unlink(gh_anomaly_t *a, s_series_t *s)
 {
-    s_series_t **pp = &a->tab[s->h & (a->tabn - 1)];
+    size_t slot = s->h & (a->tabn - 1);
+    s_series_t **pp = &a->tab[slot];
     while (*pp && *pp != s) pp = &(*pp)->next;
     if (*pp) *pp = s->next;
+    if (!a->tab[slot]) a->used[slot / 64] &= ~(1ull << (slot % 64));
     a->st.series--;
     a->st.evicted++;
     for (size_t i = 0; i < S_CACHE; i++)
@@ -590,7 +608,7 @@ static void s_unlink(gh_anomaly_t *a, s_series_t *s)
 static int s_evict_one(gh_anomaly_t *a)
 {
     s_series_t *victim = NULL;
-    for (size_t i = 0; i < a->tabn; i++)
+    for (size_t i = s_tab_next(a, 0); i < a->tabn; i = s_tab_next(a, i + 1))
         for (s_series_t *s = a->tab[i]; s; s = s->next)
             if (!gh_detector_in_burst(s->det) && (!victim || s->last_ts < victim->last_ts)) victim = s;
     if (!victim) return -1;
@@ -690,6 +708,7 @@ static s_series_t *s_get(gh_anomaly_t *a, const char *key, const gh_cls_t *c, co
     s->hi = start - 1;
     s->next = a->tab[h & (a->tabn - 1)];
     a->tab[h & (a->tabn - 1)] = s;
+    a->used[(h & (a->tabn - 1)) / 64] |= 1ull << ((h & (a->tabn - 1)) % 64);
     a->st.series++;
     return s;
 }
@@ -720,7 +739,7 @@ static int64_t s_series_target(const gh_anomaly_t *a, uint64_t src)
 static void s_close_all(gh_anomaly_t *a)
 {
     int64_t idle_ms = (int64_t)a->cfg.idle_s * 1000;
-    for (size_t i = 0; i < a->tabn; i++) {
+    for (size_t i = s_tab_next(a, 0); i < a->tabn; i = s_tab_next(a, i + 1)) {
         s_series_t *s = a->tab[i], *nx;
         for (; s; s = nx) {
             nx = s->next;
@@ -1100,7 +1119,7 @@ void gh_anomaly_flush(gh_anomaly_t *a)
     /* every complete bucket closes; the one holding the last event time is
      * partial (input ended inside it) and is not scored */
     int64_t c = s_idx(a, a->max_ts);
-    for (size_t i = 0; i < a->tabn; i++)
+    for (size_t i = s_tab_next(a, 0); i < a->tabn; i = s_tab_next(a, i + 1))
         for (s_series_t *s = a->tab[i]; s; s = s->next) {
             /* each series ends where its source ended (the same point in
              * every worker: the source's last watermark), else the stage's */
