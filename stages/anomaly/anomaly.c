@@ -38,6 +38,7 @@ enum {
 typedef struct {
     char host[S_HOST_MAX];
     uint32_t n;
+    uint32_t len;                   /* strlen(host) */
 } s_host_t;
 
 typedef struct {
@@ -45,12 +46,12 @@ typedef struct {
     uint32_t n;
 } s_tally_t;                        /* events of one template in a bucket */
 
-typedef struct {
+typedef struct {                    /* the fields every event touches first */
     double count;
     uint32_t nex;
-    char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
-    s_host_t hosts[S_HOST_SLOTS];
     s_tally_t tpls[S_TPL_SLOTS];    /* level/class series only */
+    s_host_t hosts[S_HOST_SLOTS];
+    char ex[GH_MAX_EXAMPLES][S_LINE_MAX];
 } s_bucket_t;
 
 /* Burst bookkeeping of a series or of one host's sub-series. */
@@ -286,6 +287,18 @@ static void s_copy(char *dst, size_t cap, gh_str_t s)
 
 /* ---- seen template ids ---------------------------------------------------- */
 
+/* A 64-bit mix (the murmur3 finalizer, a bijection) for slots of tables
+ * keyed by numbers that are hashes already: cheaper than a string hash. */
+static inline uint64_t s_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
 /* Returns 1 if id was already known, 0 if it was added, -1 if the set is full
  * (then the id is treated as known: better silent than a flood). */
 static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
@@ -293,7 +306,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
     uint64_t v = id + 1 ? id + 1 : 1;   /* 0 marks an empty slot */
     if (a->seen_n * 2 >= a->seen_cap) {
         if (a->seen_n >= (size_t)a->cfg.max_templates) {
-            for (size_t i = gh_hash(&v, sizeof v, 7) & (a->seen_cap - 1); a->seen[i];
+            for (size_t i = s_mix(v) & (a->seen_cap - 1); a->seen[i];
                  i = (i + 1) & (a->seen_cap - 1))
                 if (a->seen[i] == v) return 1;
             return -1;
@@ -303,7 +316,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
         if (!ns) return -1;
         for (size_t i = 0; i < a->seen_cap; i++) {
             if (!a->seen[i]) continue;
-            size_t j = gh_hash(&a->seen[i], sizeof a->seen[i], 7) & (nc - 1);
+            size_t j = s_mix(a->seen[i]) & (nc - 1);
             while (ns[j]) j = (j + 1) & (nc - 1);
             ns[j] = a->seen[i];
         }
@@ -311,7 +324,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
         a->seen = ns;
         a->seen_cap = nc;
     }
-    size_t i = gh_hash(&v, sizeof v, 7) & (a->seen_cap - 1);
+    size_t i = s_mix(v) & (a->seen_cap - 1);
     while (a->seen[i]) {
         if (a->seen[i] == v) return 1;
         i = (i + 1) & (a->seen_cap - 1);
@@ -761,6 +774,8 @@ static void s_update(gh_anomaly_t *a, s_source_t *o)
      * stage's target (for series whose source is gone) and the sources'
      * idleness are only read when something closes, so they are only
      * recomputed then (and before a source is evicted) */
+    if (o->max_ts - a->late_ms < (o->target + 1) * a->bucket_ms && a->first_idx <= o->target)
+        return;   /* the test below without its division: nothing closes */
     int64_t t = s_idx(a, o->max_ts - a->late_ms);
     if (t < a->first_idx) t = a->first_idx;
     if (t > o->target) {
@@ -770,7 +785,9 @@ static void s_update(gh_anomaly_t *a, s_source_t *o)
     }
 }
 
-static void s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
+/* Source src sent an event at ts (or its watermark reached ts): its clock
+ * moves, buckets may close.  Returns the source. */
+static s_source_t *s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
 {
     if (!a->started) {
         a->started = 1;
@@ -789,6 +806,7 @@ static void s_progress(gh_anomaly_t *a, uint64_t src, int64_t ts)
     }
     if (ts > a->max_ts) a->max_ts = ts;
     s_update(a, o);
+    return o;
 }
 
 void gh_anomaly_source_start(gh_anomaly_t *a, uint64_t src, int64_t first)
@@ -980,9 +998,10 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
         s_host_t *hs = &b->hosts[i];
         if (hs->n == 0) {
             s_copy(hs->host, sizeof hs->host, c->host);
+            hs->len = (uint32_t)strlen(hs->host);
             hs->n = 1;
             placed = 1;
-        } else if (strlen(hs->host) == c->host.n && !memcmp(hs->host, c->host.p, c->host.n)) {
+        } else if (hs->len == c->host.n && !memcmp(hs->host, c->host.p, c->host.n)) {
             hs->n++;
             placed = 1;
         }
@@ -1051,8 +1070,7 @@ static void s_key(char *key, size_t cap, const gh_cls_t *c, const char *fmt, con
 static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const gh_cls_t *c,
                             const s_source_t *o, const char *fmt, const char *name, int n)
 {
-    const uint64_t k[3] = { kind, id, c->src };
-    uint64_t bh = gh_hash_fast(k, sizeof k, 0x5e);
+    uint64_t bh = s_mix(s_mix(id + kind * 0x9e3779b97f4a7c15ull) ^ c->src);
     if (!bh) bh = 1;
     size_t slot = bh & (S_CACHE - 1);
     if (a->cache[slot].s && a->cache[slot].bh == bh) return a->cache[slot].s;
@@ -1082,8 +1100,7 @@ static void s_add_to(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t 
 
 int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
 {
-    s_progress(a, c->src, c->ts_ms);
-    const s_source_t *o = s_source(a, c->src, c->ts_ms);
+    const s_source_t *o = s_progress(a, c->src, c->ts_ms);
     if (c->keys & GH_KEY_TEMPLATE) s_new_template(a, c, o);
     int64_t idx = s_idx(a, c->ts_ms);
     int rc = 0, late = 0;
@@ -1096,7 +1113,7 @@ int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
         s_add_to(a, s_lookup(a, 1, c->tpl_id, c, o, "tpl:%.*s", NULL, 0), c, idx, hh, &rc, &late);
     if ((c->keys & GH_KEY_CLASS) && c->cls.n) {
         int n = (int)(c->cls.n < 64 ? c->cls.n : 64);
-        s_add_to(a, s_lookup(a, 2, gh_hash(c->cls.p, (size_t)n, 0), c, o, "class:%.*s", c->cls.p, n), c, idx,
+        s_add_to(a, s_lookup(a, 2, gh_hash_fast(c->cls.p, (size_t)n, 0), c, o, "class:%.*s", c->cls.p, n), c, idx,
                  hh, &rc, &late);
     }
     if ((c->keys & GH_KEY_LEVEL) && c->level <= a->cfg.min_level) {
