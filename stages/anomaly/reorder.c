@@ -280,7 +280,7 @@ static s_src_t *s_find(gh_reorder_t *r, uint64_t src, int create) {
 }
 
 static gh_str_t s_put(char **p, gh_str_t v) {
-    memcpy(*p, v.p, v.n);
+    if (v.n) memcpy(*p, v.p, v.n); /* an empty string may have no pointer */
     gh_str_t out = { *p, v.n };
     *p += v.n;
     return out;
