@@ -315,6 +315,8 @@ size_t gh_classes_count(const gh_classes_t *c) { return c ? c->n : 0; }
 #define S_MAX_TOK 64          /* templates with more tokens are matched per record */
 #define S_CACHE_MAX 32768     /* entries; past this the cache starts over */
 #define S_CLEAN 16384         /* memo of variable values known to match no rule */
+#define S_SHORT 4096          /* memo of the same for values of at most 8 bytes, by their bytes */
+#define S_STARTS 16384        /* memo of s_may_start's answers */
 
 enum { S_VERIFY = 0, S_STABLE, S_PER_RECORD };
 enum { S_B_WORD = 1, S_B_START = 2 };
@@ -344,9 +346,15 @@ struct gh_clscache {
     uint64_t full, cached;
     int has_start;            /* start[] is valid: a match must begin with one of these bytes */
     int wb;                   /* has_start, and a match must begin at a word boundary */
+    int pfx;                  /* has_start, and s_may_start may be asked (no lookbehind but \b, \B) */
     uint8_t byte[256];        /* per byte: S_B_WORD, S_B_START (in start[]) */
     uint8_t start[32];
     uint64_t clean[S_CLEAN];  /* hashes of variable values that match no rule alone */
+    struct {
+        uint64_t key;         /* s_short_key of the value */
+        uint64_t n;           /* its length; 0 = empty slot */
+    } shrt[S_SHORT];          /* values of 1..8 bytes that match no rule alone, exactly */
+    uint64_t starts[S_STARTS]; /* s_may_start: its key, bit 40 the answer, bit 41 set (0 = empty) */
 };
 
 gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
@@ -362,6 +370,13 @@ gh_clscache_t *gh_clscache_new(gh_classes_t *c) {
         memcpy(cc->start, bm, sizeof cc->start);
         cc->has_start = 1;
         cc->wb = c->wb;
+        /* s_may_start shows PCRE2 one byte before a place: exact when no lookbehind looks further,
+         * which "(?<=", "(?<!", verbs and callouts could (nested lookbehinds look further than
+         * PCRE2_INFO_MAXLOOKBEHIND says) */
+        uint32_t lb = 0;
+        cc->pfx = pcre2_pattern_info(c->re, PCRE2_INFO_MAXLOOKBEHIND, &lb) == 0 && lb <= 1 &&
+                  !strstr(c->pattern, "(?<=") && !strstr(c->pattern, "(?<!") && !strstr(c->pattern, "(*") &&
+                  !strstr(c->pattern, "(?C");
         for (int b = 0; b < 256; b++)
             cc->byte[b] = (uint8_t)((s_word((unsigned char)b) ? S_B_WORD : 0) |
                                     (cc->start[b >> 3] & (1u << (b & 7)) ? S_B_START : 0));
@@ -466,16 +481,53 @@ static void s_entry_set(s_entry_t *en, uint64_t text_h, const char *tpl, size_t 
     en->ntok = (uint16_t)ntok;
 }
 
+/* The bytes of v[0..n), 1 <= n <= 8, as one number; with n, it gives the
+ * bytes back (the two loads overlap, or repeat bytes, but cover all of
+ * them), and no byte past v + n is read. */
+static uint64_t s_short_key(const char *v, size_t n) {
+    const unsigned char *u = (const unsigned char *)v;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, u, 4);
+        memcpy(&hi, u + n - 4, 4);
+        return (uint64_t)hi << 32 | lo;
+    }
+    return (uint64_t)u[0] | (uint64_t)u[n >> 1] << 8 | (uint64_t)u[n - 1] << 16;
+}
+
+/* Can a match of some rule start at u[i] of the value u[0..n) (scanned
+ * alone)?  0 only when none can: PCRE2 is asked, anchored with a hard
+ * partial match, about the byte before u[i] (none at i = 0) and up to 3
+ * bytes from u[i]; "no match" then means no subject with that beginning
+ * matches there, whatever follows ("partial" answers yes).  The answer
+ * depends on those bytes only (cc->pfx: no lookbehind past one byte), and
+ * is remembered per those bytes. */
+static int s_may_start(gh_clscache_t *cc, const unsigned char *u, size_t n, size_t i) {
+    size_t k = n - i < 3 ? n - i : 3, off = i ? 1 : 0;
+    unsigned char s[4] = { 0, 0, 0, 0 };
+    if (off) s[0] = u[i - 1];
+    memcpy(s + off, u + i, k);
+    uint64_t key = (uint64_t)s[0] | (uint64_t)s[1] << 8 | (uint64_t)s[2] << 16 | (uint64_t)s[3] << 24 |
+                   (uint64_t)k << 32 | (uint64_t)off << 34;
+    uint64_t *slot = &cc->starts[(size_t)(key * 0x9e3779b97f4a7c15ull >> 50) & (S_STARTS - 1)];
+    if ((*slot & ~(1ull << 40)) == (key | 1ull << 41)) return (int)(*slot >> 40 & 1);
+    int rc = pcre2_match(cc->c->re, s, off + k, off, PCRE2_ANCHORED | PCRE2_PARTIAL_HARD, cc->c->md, NULL);
+    int may = rc != PCRE2_ERROR_NOMATCH; /* a match, a partial one, or an error: maybe */
+    *slot = key | 1ull << 41 | (uint64_t)may << 40;
+    return may;
+}
+
 /* Does a rule match inside the variable value v[0..n), scanned alone?  Pure
- * function of the bytes; the memo only saves repeated scans.  A match must
+ * function of the bytes; the memos only save repeated work.  A match must
  * start at a byte of the start bitmap, and (cc->wb) at a word boundary, the
  * start of v counting as a non-word byte before it: a value without such a
- * place ("946699", a hex id) is answered without PCRE2. */
+ * place ("946699", a hex id) is answered without PCRE2, and so is one where
+ * no such place passes s_may_start ("45557", "SHA256:1f..."). */
 static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     if (!n) return 0;
+    const unsigned char *u = (const unsigned char *)v;
+    size_t i = 0; /* the first place a match may start */
     if (cc->has_start) {
-        const unsigned char *u = (const unsigned char *)v;
-        size_t i = 0;
         if (cc->wb) {
             for (unsigned prev = 0; i < n; i++) {
                 unsigned k = cc->byte[u[i]];
@@ -487,12 +539,33 @@ static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
         }
         if (i == n) return 0;
     }
-    uint64_t h = gh_hash_fast(v, n, 0x636c6173u) | 1; /* a memo key only: the faster hash */
-    uint64_t *slot = &cc->clean[h % S_CLEAN];
-    if (*slot == h) return 0;
-    int rc = pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL);
-    if (rc > 0) return 1;
-    *slot = h;
+    uint64_t key = 0, h = 0, *slot = NULL;
+    size_t si = 0;
+    if (n <= 8) { /* a short value is its own key: no hash, no collision */
+        key = s_short_key(v, n);
+        si = (size_t)((key + n) * 0x9e3779b97f4a7c15ull >> 52) & (S_SHORT - 1);
+        if (cc->shrt[si].n == n && cc->shrt[si].key == key) return 0;
+    } else {
+        h = gh_hash_fast(v, n, 0x636c6173u) | 1; /* a memo key only: the faster hash */
+        slot = &cc->clean[h % S_CLEAN];
+        if (*slot == h) return 0;
+    }
+    int may = 1;
+    if (cc->pfx) { /* every place a match may start, from i on, asked of s_may_start */
+        may = s_may_start(cc, u, n, i);
+        for (unsigned prev = cc->byte[u[i]]; !may && ++i < n;) {
+            unsigned k = cc->byte[u[i]];
+            if ((k & S_B_START) && (!cc->wb || ((k ^ prev) & S_B_WORD))) may = s_may_start(cc, u, n, i);
+            prev = k;
+        }
+    }
+    if (may && pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL) > 0) return 1;
+    if (slot) {
+        *slot = h;
+    } else {
+        cc->shrt[si].key = key;
+        cc->shrt[si].n = n;
+    }
     return 0;
 }
 

@@ -1,18 +1,21 @@
 /* mask.c -- variable masking for the template miner; rules in mask.h.
  *
- * One pass over the line, driven by a byte-class table: each byte is looked
- * up once, copied to the output as it is read, and a segment that turns out
- * to be a variable is rewound and replaced by "<*>" when its end is reached.
- * Only a segment with exactly one digit needs a second look (the name test
- * of s_is_name).  This runs for every record ghost-classify receives.
- *
- * gh_mask_line works on a copy of the line followed by blanks (at most
- * GH_MASK_MAX_INPUT + 16 bytes on the stack), so the byte loops of a token
- * stop at a blank and need no bound check (s_mask_segs); gh_mask_token, for
- * a token of any length, keeps the bound checks (s_mask_tok).
+ * The line masker (gh_mask_line_words) runs for every record ghost-classify
+ * receives.  It works on a copy of the line followed by blanks and first
+ * classifies it 64 bytes at a time (SSE2 where available) into bitmaps of
+ * blanks, segment ends and digits (s_bits).  Words and segments are then
+ * found with bit scans: a word is copied as it is except for the segments
+ * that hold a digit, which are the only ones looked at (s_mask_win); a
+ * segment with exactly one digit gets the name test of s_is_name.  Words of
+ * 64 bytes or more, URLs, and gh_mask_token go through the byte-by-byte
+ * masker s_mask_tok, which keeps bound checks and is the plain statement of
+ * the rules.
  */
 #include "mask.h"
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Byte classes.  C_DIGIT must stay bit 0: it is added up as a digit count. */
 enum {
@@ -117,49 +120,142 @@ static int s_all_scheme(const char *msg, size_t a, size_t z) {
     return 1;
 }
 
-/* The token starting at t[s] (no path) of the line t[0..n) into out, as
- * s_mask_tok.  t must hold a blank at or after the token's end (the line
- * masker's padded copy), so no byte is compared with a bound.  Returns the
- * output length; *end gets the index of the blank that ends the token.
+/* ---- the line masker: bitmaps of byte classes ----------------------------
+ *
+ * The line is classified 64 bytes at a time into three bitmaps; tokens,
+ * segments and digits are then found with bit scans, and only a segment that
+ * holds a digit costs any work.  Positions from n on are blanks. */
+
+#define S_WORDS (GH_MASK_MAX_INPUT / 64 + 2)
+
+typedef struct {
+    uint64_t bl[S_WORDS]; /* blanks: token ends */
+    uint64_t st[S_WORDS]; /* segment ends: blanks, delimiters, and dots next to a dot */
+    uint64_t dg[S_WORDS]; /* digits */
+} s_bits_t;
+
+#if defined(__SSE2__)
+#define S_EQ(x, c) _mm_cmpeq_epi8((x), _mm_set1_epi8((char)(c)))
+/* bytes in [lo, lo + len]: (x - lo) wraps above len for every other byte */
+#define S_IN(x, lo, len)                                                                                             \
+    _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8((x), _mm_set1_epi8((char)(lo))), _mm_set1_epi8((char)(len))),          \
+                   _mm_set1_epi8((char)(len)))
+#define S_MM(v) ((uint64_t)(unsigned)_mm_movemask_epi8(v))
+
+/* Bits of p[0..64) (p[64] readable): blanks, blanks and delimiters, digits,
+ * and dot pairs (bit i: p[i] and p[i + 1] are dots). */
+static void s_block(const unsigned char *p, uint64_t *bl, uint64_t *st, uint64_t *dg, uint64_t *dd) {
+    uint64_t b = 0, s = 0, d = 0, e = 0;
+    for (int j = 0; j < 64; j += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + j)), x1 = _mm_loadu_si128((const __m128i *)(p + j + 1));
+        __m128i blank = _mm_or_si128(S_IN(x, '\t', 4), S_EQ(x, ' '));           /* \t \n \v \f \r and ' ' */
+        __m128i delim = _mm_or_si128(_mm_or_si128(S_EQ(x, '"'), S_IN(x, '\'', 2)), /* " ' ( ) */
+                                     _mm_or_si128(S_EQ(x, ','), S_IN(x, ':', 4)));  /* , : ; < = > */
+        delim = _mm_or_si128(delim, _mm_or_si128(_mm_or_si128(S_EQ(x, '['), S_EQ(x, ']')), S_IN(x, '{', 2))); /* [ ] { | } */
+        b |= S_MM(blank) << j;
+        s |= S_MM(_mm_or_si128(blank, delim)) << j;
+        d |= S_MM(S_IN(x, '0', 9)) << j;
+        e |= S_MM(_mm_and_si128(S_EQ(x, '.'), S_EQ(x1, '.'))) << j;
+    }
+    *bl = b;
+    *st = s;
+    *dg = d;
+    *dd = e;
+}
+#else
+static void s_block(const unsigned char *p, uint64_t *bl, uint64_t *st, uint64_t *dg, uint64_t *dd) {
+    uint64_t b = 0, s = 0, d = 0, e = 0;
+    for (int i = 0; i < 64; i++) {
+        unsigned k = s_cls[p[i]];
+        b |= (uint64_t)((k & C_BLANK) != 0) << i;
+        s |= (uint64_t)((k & (C_BLANK | C_DELIM)) != 0) << i;
+        d |= (uint64_t)(k & C_DIGIT) << i;
+        e |= (uint64_t)(p[i] == '.' && p[i + 1] == '.') << i;
+    }
+    *bl = b;
+    *st = s;
+    *dg = d;
+    *dd = e;
+}
+#endif
+
+/* Fills b for the line t[0..n), which is followed by at least 65 blanks;
+ * the word past the one that holds bit n is all blanks too, so that s_win
+ * may read it. */
+static void s_bits(const char *t, size_t n, s_bits_t *b) {
+    uint64_t prev = 0;
+    size_t w;
+    for (w = 0; w <= n / 64; w++) {
+        uint64_t dd;
+        s_block((const unsigned char *)t + 64 * w, &b->bl[w], &b->st[w], &b->dg[w], &dd);
+        b->st[w] |= dd | dd << 1 | prev >> 63; /* both dots of a pair end a segment; a lone dot does not */
+        prev = dd;
+    }
+    b->bl[w] = b->st[w] = ~0ull;
+    b->dg[w] = 0;
+}
+
+/* The 64 bits of m from bit i on (i below n). */
+static inline uint64_t s_win(const uint64_t *m, size_t i) {
+    size_t w = i >> 6;
+    unsigned sh = (unsigned)(i & 63);
+    return m[w] >> sh | (m[w + 1] << 1) << (63 - sh);
+}
+
+/* The first set bit of m at or after i, which must exist (a blank). */
+static inline size_t s_next(const uint64_t *m, size_t i) {
+    size_t w = i >> 6;
+    uint64_t x = m[w] & (~0ull << (i & 63));
+    while (!x) x = m[++w];
+    return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+
+/* Copies len bytes in 16-byte steps: may write up to 15 bytes past q + len
+ * and read as far past p + len (both buffers have that room). */
+static inline char *s_copy(char *q, const char *p, size_t len) {
+    for (size_t k = 0; k < len; k += 16) memcpy(q + k, p + k, 16);
+    return q + len;
+}
+
+/* The token t[s..s+len) (len < 64, no path, t[s+len] a blank) of the line
+ * t[0..n) into out, as s_mask_tok; st and dg are the segment-end and digit
+ * bits from s on (s_win).  The bytes between digit-holding segments are
+ * copied as they are.  Returns the output length.
  *
  * A URL is recognised at the token's first delimiter: scheme bytes are no
  * delimiters, so in "scheme://rest" the ':' is the first one; the token then
  * goes to s_mask_tok, which writes it. */
-static size_t s_mask_segs(const char *msg, size_t s, size_t n, char *out, size_t *end) {
-    const unsigned char *t = (const unsigned char *)msg, *p = t + s, *seg = p;
-    char *q = out, *segq = out;
-    unsigned digits = 0;
-    int url = (s_cls[*p] & C_ALPHA) != 0; /* the first delimiter may still open a URL */
-    for (;;) {
-        unsigned k = s_cls[*p];
-        if (!(k & (C_BLANK | C_DELIM | C_DOT))) {
-            *q++ = (char)*p++;
-            digits += k & C_DIGIT;
-            continue;
+static size_t s_mask_win(const char *t, size_t s, size_t len, size_t n, uint64_t st, uint64_t dg, char *out) {
+    const char *p = t + s;
+    if (S_C(p, 0) & C_ALPHA)
+        for (uint64_t x = st;; x &= x - 1) {
+            unsigned f = (unsigned)__builtin_ctzll(x); /* a bit below len is a delimiter or a dot of a pair */
+            if (f >= len) break;
+            if (p[f] == '.') continue;
+            if (p[f] == ':' && p[f + 1] == '/' && p[f + 2] == '/' && s_all_scheme(p, 0, f)) {
+                size_t end;
+                return s_mask_tok(t, s, n, out, &end);
+            }
+            break;
         }
-        if ((k & C_DOT) && p[1] != '.' && !(p > t + s && p[-1] == '.')) { /* a lone dot is a segment byte */
-            *q++ = '.';
-            p++;
-            continue;
-        }
-        if (url && (k & C_DELIM)) {
-            url = 0;
-            if (*p == ':' && p[1] == '/' && p[2] == '/' && s_all_scheme(msg, s, (size_t)(p - t)))
-                return s_mask_tok(msg, s, n, out, end);
-        }
-        /* the segment [seg, p) ends here: a variable when it holds a digit, unless it is a name */
-        if (digits && (digits > 1 || !s_is_name((const char *)seg, (size_t)(p - seg)))) {
-            q = segq;
+    char *q = out;
+    size_t c = 0; /* p[c..) is not written yet */
+    for (dg &= (1ull << len) - 1; dg;) {
+        /* the segment [a, z) holds the digit at d: a variable unless it is a name with that one digit */
+        unsigned d = (unsigned)__builtin_ctzll(dg);
+        uint64_t below = st & ((1ull << d) - 1), seg;
+        unsigned a = below ? 64 - (unsigned)__builtin_clzll(below) : 0;
+        unsigned z = (unsigned)__builtin_ctzll(st & (~0ull << d)); /* st has the bit of the blank at len */
+        seg = dg & ((1ull << z) - 1);
+        if ((seg & (seg - 1)) || !s_is_name(p + a, z - a)) {
+            q = s_copy(q, p + c, a - c);
             memcpy(q, "<*>", 3);
             q += 3;
+            c = z;
         }
-        if (k & C_BLANK) break;
-        *q++ = (char)*p++;
-        seg = p;
-        segq = q;
-        digits = 0;
+        dg &= ~0ull << z;
     }
-    *end = (size_t)(p - t);
+    q = s_copy(q, p + c, len - c);
     return (size_t)(q - out);
 }
 
@@ -189,15 +285,20 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
         if (nwords) *nwords = GH_MASK_WORDS_UNKNOWN;
         return 0;
     }
-    /* a copy ending in blanks: token scans stop at a blank without a bound check */
-    char buf[GH_MASK_MAX_INPUT + 16];
+    /* a copy ending in blanks: the block scans and 16-byte copies stay inside it */
+    char buf[GH_MASK_MAX_INPUT + 80];
+    s_bits_t bits;
     if (n) memcpy(buf, msg, n);
-    memset(buf + n, ' ', 16);
+    memset(buf + n, ' ', 80);
     msg = buf;
-    for (;; nw++) {
-        while (i < n && (S_C(msg, i) & C_BLANK)) i++;
-        if (i >= n) break;
-        size_t w = i; /* this word's start; its span is recorded once its end is known */
+    s_bits(msg, n, &bits);
+    for (uint64_t x; i < n; i += 64) /* to the first word */
+        if ((x = ~s_win(bits.bl, i)) != 0) {
+            i += (size_t)__builtin_ctzll(x);
+            break;
+        }
+    uint64_t x;
+    while (i < n) {
         if (nt == GH_MASK_MAX_TOKENS - 1) { /* the rest of a very long message is one variable */
             all = 0;
             if (nt) out[o++] = ' ';
@@ -207,32 +308,46 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
             o += 3;
             break;
         }
-        /* a unit right after a masked number is folded into it, keeping trailing punctuation */
+        uint64_t wb = s_win(bits.bl, i); /* bit 0 clear: msg[i] starts a word */
+        size_t len = wb ? (size_t)__builtin_ctzll(wb) : s_next(bits.bl, i) - i, e = i + len;
+        /* a unit right after a masked number is folded into it, keeping trailing punctuation (the
+         * output ends with the last token, and one shorter than 3 bytes cannot end in "<*>") */
         size_t ul;
-        const char *pe = nt ? out + toks[nt - 1].off + toks[nt - 1].len : NULL; /* end of the last token */
-        if (nt && toks[nt - 1].len >= 3 && pe[-3] == '<' && pe[-2] == '*' && pe[-1] == '>' &&
-            (ul = s_unit(msg, i, n)) != 0) {
+        if (o >= 3 && !memcmp(out + o - 3, "<*>", 3) && (ul = s_unit(msg, i, n)) != 0) {
             size_t s = i + ul;
-            for (i = s; i < n && !(S_C(msg, i) & C_BLANK); i++) out[o++] = msg[i];
-            toks[nt - 1].len += (uint32_t)(i - s);
+            memcpy(out + o, msg + s, e - s);
+            o += e - s;
+            toks[nt - 1].len += (uint32_t)(e - s);
         } else {
             if (nt) out[o++] = ' ';
-            toks[nt].off = (uint32_t)o;
             size_t l;
-            if (msg[i] == '/' && !(S_C(msg, i + 1) & C_BLANK)) { /* a path */
+            if (msg[i] == '/' && len > 1) { /* a path */
                 memcpy(out + o, "<*>", 3);
                 l = 3;
-                for (i += 2; !(S_C(msg, i) & C_BLANK); i++) {}
-            } else {
-                l = s_mask_segs(msg, i, n, out + o, &i);
+            } else if (len < 64) {
+                l = s_mask_win(msg, i, len, n, s_win(bits.st, i), s_win(bits.dg, i), out + o);
+            } else { /* a long word: byte by byte */
+                size_t end;
+                l = s_mask_tok(msg, i, n, out + o, &end);
             }
+            toks[nt].off = (uint32_t)o;
             toks[nt++].len = (uint32_t)l;
             o += l;
         }
         if (words && nw < GH_MASK_MAX_TOKENS) {
-            words[nw].off = (uint32_t)w;
-            words[nw].len = (uint32_t)(i - w);
+            words[nw].off = (uint32_t)i;
+            words[nw].len = (uint32_t)len;
         }
+        nw++;
+        if (len < 62 && !(wb >> len & 2)) { /* one blank, then the next word */
+            i = e + 1;
+            continue;
+        }
+        for (i = e; i < n; i += 64)
+            if ((x = ~s_win(bits.bl, i)) != 0) {
+                i += (size_t)__builtin_ctzll(x);
+                break;
+            }
     }
     *out_n = o;
     if (nwords) *nwords = all && nw <= GH_MASK_MAX_TOKENS ? nw : GH_MASK_WORDS_UNKNOWN;

@@ -115,6 +115,15 @@ int main(void) {
         { "a  \\b[|]foo\nb  \\bqux\n", "x |foo", NULL },
         { "a  \\b(?x) foo | bar\n", "xbar", "a" },
         { "a  \\b\\Qx|\\Ebar\nb  baz\n", "zbaz", "b" },
+        /* the value scan's start test (s_may_start): bytes around a place, lookbehinds turn it off */
+        { "a  \\bfoo\\b\n", "x.foo", "a" },
+        { "a  \\bfoo\\b\n", "x.foox", NULL },
+        { "a  429\\b\n", "x:429", "a" },
+        { "a  429\\b\n", "x:4291", NULL },
+        { "a  (?<=x)foo\n", "xfoo", "a" },
+        { "a  (?<!x)foo\n", "xfoo", NULL },
+        { "a  (?<!x)foo\n", "yfoo", "a" },
+        { "a  (?m)^foo\n", "x\nfoo", "a" },
     };
     for (size_t i = 0; i < sizeof wb / sizeof *wb; i++) {
         fd = open(path, O_WRONLY | O_TRUNC);
@@ -138,6 +147,25 @@ int main(void) {
         gh_clscache_destroy(&cc);
         gh_classes_destroy(&c);
     }
+
+    /* the default rules: values scanned alone (short ones, long ones, starts that need 3 bytes to rule
+     * out) get the class a whole match gives */
+    static const char *vals[] = { "429", "4291", "x:429", "45557", "42", "402", "sh", "shutdown", "SHA256:de9d",
+                                  "deadline", "de9", "a.oom", "oomx", "15/Nov/2023:01:49:46",
+                                  "/api/v1/items/42338", "10.3.42.153", "x=timeout", "SHA256:a10FB2dBEdaDcdEF",
+                                  "ECONNREFUSED", "econnrefused1", "started", "restarting;" };
+    c = gh_classes_new(NULL, err, sizeof err);
+    CHECK(c != NULL);
+    gh_clscache_t *dc = gh_clscache_new(c);
+    for (size_t i = 0; c && dc && i < sizeof vals / sizeof *vals; i++)
+        for (int k = 0; k < GH_CLSCACHE_VERIFY + 2; k++) { /* twice after the verify records: memos agree */
+            const char *v = k < GH_CLSCACHE_VERIFY ? "zzz" : vals[i];
+            gh_span_t w = { 0, (uint32_t)strlen(v) };
+            const char *g = gh_clscache_match(dc, 100 + i, 1, "<*>", 3, v, strlen(v), &w, 1);
+            CHECK(g == s_m(c, v));
+        }
+    gh_clscache_destroy(&dc);
+    gh_classes_destroy(&c);
 
     fd = open(path, O_WRONLY | O_TRUNC);
     const char *bad = "ok_rule  fine\nbroken  (unclosed\n";
