@@ -166,29 +166,39 @@ int gh_ps_scratch(gh_parser_t *p, size_t n) {
 
 /* ---- levels ------------------------------------------------------------- */
 
-static int s_ieq(const char *s, size_t n, const char *w) {
-    size_t wn = strlen(w);
-    if (n != wn) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != w[i]) return 0;
-    return 1;
+/* A level word and its length: compared on the length first, then the bytes
+ * (the words are lower case; what is compared was lower-cased first). */
+typedef struct { const char *w; unsigned char n, lvl; } s_lword_t;
+#define S_LW(s, l) { s, sizeof(s) - 1, l }
+
+/* s[0..n) lower-cased (ASCII) into b; n <= 16. */
+static void s_lower(const char *s, size_t n, char *b) {
+    for (size_t i = 0; i < n; i++) b[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+}
+
+static int s_lword(const s_lword_t *t, size_t nt, const char *b, size_t n) {
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].n == n && !memcmp(t[i].w, b, n)) return t[i].lvl;
+    return -1;
 }
 
 int gh_ps_level_word(const char *s, size_t n) {
-    static const struct { const char *w; int lvl; } words[] = {
-        { "emerg", GH_LVL_EMERG }, { "emergency", GH_LVL_EMERG }, { "panic", GH_LVL_EMERG },
-        { "alert", GH_LVL_ALERT },
-        { "crit", GH_LVL_CRIT }, { "critical", GH_LVL_CRIT }, { "fatal", GH_LVL_CRIT },
-        { "err", GH_LVL_ERR }, { "error", GH_LVL_ERR }, { "severe", GH_LVL_ERR },
-        { "warn", GH_LVL_WARNING }, { "warning", GH_LVL_WARNING },
-        { "notice", GH_LVL_NOTICE },
-        { "info", GH_LVL_INFO }, { "information", GH_LVL_INFO }, { "informational", GH_LVL_INFO },
-        { "debug", GH_LVL_DEBUG }, { "trace", GH_LVL_DEBUG }, { "dbg", GH_LVL_DEBUG },
-        { "verbose", GH_LVL_DEBUG },
+    static const s_lword_t words[] = {
+        S_LW("emerg", GH_LVL_EMERG), S_LW("emergency", GH_LVL_EMERG), S_LW("panic", GH_LVL_EMERG),
+        S_LW("alert", GH_LVL_ALERT),
+        S_LW("crit", GH_LVL_CRIT), S_LW("critical", GH_LVL_CRIT), S_LW("fatal", GH_LVL_CRIT),
+        S_LW("err", GH_LVL_ERR), S_LW("error", GH_LVL_ERR), S_LW("severe", GH_LVL_ERR),
+        S_LW("warn", GH_LVL_WARNING), S_LW("warning", GH_LVL_WARNING),
+        S_LW("notice", GH_LVL_NOTICE),
+        S_LW("info", GH_LVL_INFO), S_LW("information", GH_LVL_INFO), S_LW("informational", GH_LVL_INFO),
+        S_LW("debug", GH_LVL_DEBUG), S_LW("trace", GH_LVL_DEBUG), S_LW("dbg", GH_LVL_DEBUG),
+        S_LW("verbose", GH_LVL_DEBUG),
     };
     if (n == 0 || n > 13) return -1;
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (s_ieq(s, n, words[i].w)) return words[i].lvl;
+    char b[16];
+    s_lower(s, n, b);
+    int lvl = s_lword(words, sizeof words / sizeof *words, b, n);
+    if (lvl >= 0) return lvl;
     if (n == 1 && s[0] >= '0' && s[0] <= '7') return s[0] - '0';
     return gh_level_parse(s, n);
 }
@@ -197,15 +207,16 @@ int gh_ps_level_value(const char *v, size_t vn) {
     int lvl = gh_ps_level_word(v, vn);
     if (lvl >= 0) return lvl;
     /* log15's four-letter words, glog/klog's one-letter ones */
-    static const struct { const char *w; int lvl; } more[] = {
-        { "dbug", GH_LVL_DEBUG }, { "eror", GH_LVL_ERR }, { "crt", GH_LVL_CRIT }, { "wrn", GH_LVL_WARNING },
-        { "inf", GH_LVL_INFO }, { "dbg", GH_LVL_DEBUG }, { "e", GH_LVL_ERR }, { "w", GH_LVL_WARNING },
-        { "i", GH_LVL_INFO }, { "d", GH_LVL_DEBUG }, { "f", GH_LVL_CRIT }, { "t", GH_LVL_DEBUG },
+    static const s_lword_t more[] = {
+        S_LW("dbug", GH_LVL_DEBUG), S_LW("eror", GH_LVL_ERR), S_LW("crt", GH_LVL_CRIT), S_LW("wrn", GH_LVL_WARNING),
+        S_LW("inf", GH_LVL_INFO), S_LW("dbg", GH_LVL_DEBUG), S_LW("e", GH_LVL_ERR), S_LW("w", GH_LVL_WARNING),
+        S_LW("i", GH_LVL_INFO), S_LW("d", GH_LVL_DEBUG), S_LW("f", GH_LVL_CRIT), S_LW("t", GH_LVL_DEBUG),
     };
-    for (size_t i = 0; i < sizeof more / sizeof *more; i++)
-        if (s_ieq(v, vn, more[i].w)) return more[i].lvl;
     /* a number only when the whole value is one ("30", "3.0") */
     if (vn == 0 || vn > 8) return -1;
+    char b[16];
+    s_lower(v, vn, b);
+    if ((lvl = s_lword(more, sizeof more / sizeof *more, b, vn)) >= 0) return lvl;
     char buf[16], *end;
     memcpy(buf, v, vn);
     buf[vn] = '\0';
@@ -224,30 +235,51 @@ int gh_ps_level_num(double v) {
     return -1;
 }
 
+/* ASCII letters (isalpha/isupper in the C locale), without the locale tables. */
+static inline int s_alpha(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
+static inline int s_upper(unsigned char c) { return (unsigned)(c - 'A') < 26u; }
+
 /* Level words recognised in free text: only these (not "err", "alert", "info"
- * that read as ordinary words), as whole words, upper case or in brackets. */
+ * that read as ordinary words), as whole words, upper case or in brackets.
+ * A candidate word (3..8 letters) is compared upper-cased, as one 64-bit
+ * word, with the table's words of its length. */
 int gh_ps_guess_level(const char *s, size_t n) {
-    static const struct { const char *w; int lvl; } words[] = {
-        { "FATAL", GH_LVL_CRIT }, { "CRITICAL", GH_LVL_CRIT }, { "CRIT", GH_LVL_CRIT },
-        { "PANIC", GH_LVL_EMERG }, { "EMERG", GH_LVL_EMERG }, { "ALERT", GH_LVL_ALERT },
-        { "ERROR", GH_LVL_ERR }, { "ERR", GH_LVL_ERR }, { "SEVERE", GH_LVL_ERR },
-        { "WARN", GH_LVL_WARNING }, { "WARNING", GH_LVL_WARNING }, { "NOTICE", GH_LVL_NOTICE },
-        { "INFO", GH_LVL_INFO }, { "DEBUG", GH_LVL_DEBUG }, { "TRACE", GH_LVL_DEBUG },
+#define S_W8(a, b, c, d, e, f, g, h) ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | \
+                                     (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+    static const struct { uint64_t w; unsigned char n, lvl; } words[] = {
+        { S_W8('F', 'A', 'T', 'A', 'L', 0, 0, 0), 5, GH_LVL_CRIT },
+        { S_W8('C', 'R', 'I', 'T', 'I', 'C', 'A', 'L'), 8, GH_LVL_CRIT },
+        { S_W8('C', 'R', 'I', 'T', 0, 0, 0, 0), 4, GH_LVL_CRIT },
+        { S_W8('P', 'A', 'N', 'I', 'C', 0, 0, 0), 5, GH_LVL_EMERG },
+        { S_W8('E', 'M', 'E', 'R', 'G', 0, 0, 0), 5, GH_LVL_EMERG },
+        { S_W8('A', 'L', 'E', 'R', 'T', 0, 0, 0), 5, GH_LVL_ALERT },
+        { S_W8('E', 'R', 'R', 'O', 'R', 0, 0, 0), 5, GH_LVL_ERR },
+        { S_W8('E', 'R', 'R', 0, 0, 0, 0, 0), 3, GH_LVL_ERR },
+        { S_W8('S', 'E', 'V', 'E', 'R', 'E', 0, 0), 6, GH_LVL_ERR },
+        { S_W8('W', 'A', 'R', 'N', 0, 0, 0, 0), 4, GH_LVL_WARNING },
+        { S_W8('W', 'A', 'R', 'N', 'I', 'N', 'G', 0), 7, GH_LVL_WARNING },
+        { S_W8('N', 'O', 'T', 'I', 'C', 'E', 0, 0), 6, GH_LVL_NOTICE },
+        { S_W8('I', 'N', 'F', 'O', 0, 0, 0, 0), 4, GH_LVL_INFO },
+        { S_W8('D', 'E', 'B', 'U', 'G', 0, 0, 0), 5, GH_LVL_DEBUG },
+        { S_W8('T', 'R', 'A', 'C', 'E', 0, 0, 0), 5, GH_LVL_DEBUG },
     };
+    const uint64_t error = S_W8('E', 'R', 'R', 'O', 'R', 0, 0, 0);
+#undef S_W8
     size_t lim = n < 512 ? n : 512;   /* the level sits near the start */
     for (size_t i = 0; i < lim;) {
-        if (!isalpha((unsigned char)s[i])) { i++; continue; }
+        if (!s_alpha((unsigned char)s[i])) { i++; continue; }
         size_t j = i;
-        while (j < n && isalpha((unsigned char)s[j])) j++;
+        int upper = 1;
+        for (; j < n && s_alpha((unsigned char)s[j]); j++) upper &= s_upper((unsigned char)s[j]);
         size_t wn = j - i;
         if (wn >= 3 && wn <= 8) {
-            int upper = 1;
-            for (size_t k = i; k < j; k++) if (!isupper((unsigned char)s[k])) { upper = 0; break; }
             int bracket = i > 0 && (s[i - 1] == '[' || s[i - 1] == '<') && j < n && (s[j] == ']' || s[j] == '>');
+            uint64_t w = 0;   /* the word upper-cased, first letter in the low byte */
+            for (size_t k = 0; k < wn; k++) w |= (uint64_t)(unsigned char)(s[i + k] & ~0x20) << (8 * k);
             if (upper || bracket) {
-                for (size_t w = 0; w < sizeof words / sizeof *words; w++)
-                    if (strlen(words[w].w) == wn && !strncasecmp(s + i, words[w].w, wn)) return words[w].lvl;
-            } else if (wn == 5 && !strncasecmp(s + i, "error", 5)) {
+                for (size_t t = 0; t < sizeof words / sizeof *words; t++)
+                    if (words[t].w == w && words[t].n == wn) return words[t].lvl;
+            } else if (w == error) {
                 return GH_LVL_ERR;
             }
         }
