@@ -103,6 +103,14 @@ long gh_ps_find(gh_parser_t *p, const char *k, size_t kn) {
     return -1;
 }
 
+long gh_ps_find_first(gh_parser_t *p, const gh_pkey_t *keys) {
+    for (; keys->k; keys++) {
+        long i = gh_ps_find(p, keys->k, keys->n);
+        if (i >= 0) return i;
+    }
+    return -1;
+}
+
 void gh_ps_set(gh_parser_t *p, const char *k, size_t kn, const char *v, size_t vn, unsigned flags) {
     long i = gh_ps_find(p, k, kn);
     if (i < 0) { gh_ps_add(p, k, kn, v, vn, flags); return; }
@@ -117,27 +125,50 @@ void gh_ps_del(gh_parser_t *p, long idx) {
     p->npf--;
 }
 
-/* A key list's filter: bit (length & 63) of word [first byte] is set when the
- * list holds a key of that first byte and length, so most keys that are not
- * in the list are turned away without walking it.  Built on first use, one
- * per list (the lists are static tables; a few per parser). */
+/* A key list's index, built on first use, one per list (the lists are static
+ * tables; a few per parser):
+ *   - a filter: bit (length & 63) of word [first byte] is set when the list
+ *     holds a key of that first byte and length, so most keys that are not
+ *     in the list are turned away on one load;
+ *   - an open-addressing table of the list's keys (1 + position in the list,
+ *     0 empty) by a hash of first byte, last byte, middle byte and length, so
+ *     a key that passes the filter is compared with one or two keys of the
+ *     list, not walked through all of them.  A list too long for the table
+ *     is walked. */
 #define S_KEYF_MAX 16
+#define S_KEYF_SLOTS 256u
 static _Thread_local struct {
     const gh_pkey_t *list;
+    int indexed;
     uint64_t mask[256];
+    unsigned char slot[S_KEYF_SLOTS];
 } s_keyf[S_KEYF_MAX];
 
-static const uint64_t *s_key_filter(const gh_pkey_t *keys) {
+static inline unsigned s_key_slot(const char *k, size_t kn) {
+    return ((unsigned char)k[0] * 31u + (unsigned char)k[kn - 1] * 7u + (unsigned char)k[kn / 2] * 3u +
+            (unsigned)kn * 101u) & (S_KEYF_SLOTS - 1);
+}
+
+static int s_key_filter(const gh_pkey_t *keys) {
     for (int i = 0; i < S_KEYF_MAX; i++) {
-        if (s_keyf[i].list == keys) return s_keyf[i].mask;
+        if (s_keyf[i].list == keys) return i;
         if (!s_keyf[i].list) {
             s_keyf[i].list = keys;
-            for (const gh_pkey_t *k = keys; k->k; k++)
+            size_t nk = 0;
+            for (const gh_pkey_t *k = keys; k->k; k++, nk++)
                 if (k->n) s_keyf[i].mask[(unsigned char)k->k[0]] |= 1ull << (k->n & 63);
-            return s_keyf[i].mask;
+            s_keyf[i].indexed = nk < S_KEYF_SLOTS / 2;
+            if (s_keyf[i].indexed)
+                for (size_t j = 0; j < nk; j++) {
+                    if (!keys[j].n) continue;
+                    unsigned h = s_key_slot(keys[j].k, keys[j].n);
+                    while (s_keyf[i].slot[h]) h = (h + 1) & (S_KEYF_SLOTS - 1);
+                    s_keyf[i].slot[h] = (unsigned char)(j + 1);
+                }
+            return i;
         }
     }
-    return NULL;   /* more lists than slots: no filter */
+    return -1;   /* more lists than slots: no index */
 }
 
 int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
@@ -146,8 +177,17 @@ int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
             if (!keys->n) return 1;
         return 0;
     }
-    const uint64_t *f = s_key_filter(keys);
-    if (f && !(f[(unsigned char)k[0]] >> (kn & 63) & 1)) return 0;
+    int f = s_key_filter(keys);
+    if (f >= 0) {
+        if (!(s_keyf[f].mask[(unsigned char)k[0]] >> (kn & 63) & 1)) return 0;
+        if (s_keyf[f].indexed) {
+            for (unsigned h = s_key_slot(k, kn); s_keyf[f].slot[h]; h = (h + 1) & (S_KEYF_SLOTS - 1)) {
+                const gh_pkey_t *c = &keys[s_keyf[f].slot[h] - 1];
+                if (c->n == kn && !memcmp(c->k, k, kn)) return 1;
+            }
+            return 0;
+        }
+    }
     for (; keys->k; keys++)
         if (keys->n == kn && keys->k[0] == k[0] && !memcmp(keys->k, k, kn)) return 1;
     return 0;

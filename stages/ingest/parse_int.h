@@ -95,6 +95,8 @@ typedef struct { const char *k; size_t n; } gh_pkey_t;
 #define GH_PKEY(s) { s, sizeof(s) - 1 }
 /* 1 when k[0..kn) is one of keys (ended by a { NULL, 0 } entry). */
 int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys);
+/* Index of the first field (in keys' order) named by one of keys, or -1. */
+long gh_ps_find_first(gh_parser_t *p, const gh_pkey_t *keys);
 
 /* ---- shared helpers (parse.c) ------------------------------------------ */
 /* Level from a word ("ERROR", "warn", "crit", ...), -1 when not a level. */
