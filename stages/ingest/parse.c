@@ -341,8 +341,10 @@ static int s_digits(const char *s, size_t n, size_t k, int *v) {
     return 1;
 }
 
+_Thread_local struct gh_ps_day_memo gh_ps_day_memo;
+
 static int64_t s_civil_ms(int y, int mo, int d, int h, int mi, int sec, int ms) {
-    return (gh_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
+    return (gh_ps_days(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
 }
 
 size_t gh_ps_iso8601(const char *s, size_t n, int64_t *ms) {
@@ -428,9 +430,17 @@ int64_t gh_ps_year_ms(gh_parser_t *p, int mon, int day, int hh, int mi, int ss, 
     if (p->yr_hash[s] != p->cur_src || !p->yr_last[s]) return gh_ps_infer_year_ms(mon, day, hh, mi, ss, msec, now_ms);
     int64_t prev = p->yr_last[s];
     time_t prev_s = (time_t)(prev / 1000);
-    struct tm tm;
-    gmtime_r(&prev_s, &tm);
-    int y = tm.tm_year + 1900;
+    int y;
+    if (p->yr_hi && prev_s >= p->yr_lo && prev_s < p->yr_hi) {
+        y = p->yr_y;   /* the same year as the last lookup: no gmtime */
+    } else {
+        struct tm tm;
+        gmtime_r(&prev_s, &tm);
+        y = tm.tm_year + 1900;
+        p->yr_y = y;
+        p->yr_lo = gh_days_from_civil(y, 1, 1) * 86400;
+        p->yr_hi = gh_days_from_civil(y + 1, 1, 1) * 86400;
+    }
     int64_t t = s_civil_ms(y, mon, day, hh, mi, ss, msec);
     if (t < prev - half_year) t = s_civil_ms(y + 1, mon, day, hh, mi, ss, msec);
     else if (t > prev + half_year) t = s_civil_ms(y - 1, mon, day, hh, mi, ss, msec);
@@ -572,6 +582,7 @@ void gh_parser_destroy(gh_parser_t **pp) {
     free(p->pf);
     free(p->out_fields);
     free(p->scratch);
+    free(p->src_last);
     free(p);
     *pp = NULL;
 }
@@ -612,14 +623,36 @@ static const char *s_resolve(gh_parser_t *p, gh_pref_t r, uint32_t *len) {
     return p->arena + r.off;
 }
 
+static void s_src_remember(gh_parser_t *p, const char *source, size_t source_n, unsigned slot, uint64_t h) {
+    if (source_n + 1 > p->src_last_cap) {
+        char *b = realloc(p->src_last, source_n + 1);
+        if (!b) { free(p->src_last); p->src_last = NULL; p->src_last_cap = 0; return; }   /* no memory: no memo */
+        p->src_last = b;
+        p->src_last_cap = source_n + 1;
+    }
+    memcpy(p->src_last, source, source_n);
+    p->src_last_n = source_n;
+    p->src_last_slot = slot;
+    p->src_last_h = h;
+}
+
 void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const char *line, size_t n,
                    int64_t now_ms, gh_record_t *out) {
     if (!source) { source = ""; source_n = 0; }
     if (!line) { line = ""; n = 0; }
     gh_ps_reset(p);
     int done = 0;
-    unsigned slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
-    uint64_t h = gh_hash(source, source_n, 1);
+    /* lines come in runs of one source: hash its name once per run */
+    unsigned slot;
+    uint64_t h;
+    if (p->src_last && source_n == p->src_last_n && !memcmp(source, p->src_last, source_n)) {
+        slot = p->src_last_slot;
+        h = p->src_last_h;
+    } else {
+        slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
+        h = gh_hash(source, source_n, 1);
+        s_src_remember(p, source, source_n, slot, h);
+    }
     p->cur_slot = slot;
     p->cur_src = h;
     if (p->force >= 0) {

@@ -416,6 +416,16 @@ static int s_type_is(const char *t, size_t tn, const char *name) {
     return strlen(name) == tn && !memcmp(t, name, tn);
 }
 
+/* The first " (hostname=" in o[0..k), or NULL: memmem's answer, found from
+ * the '(' (rare in a record body) with memchr. */
+static char *s_find_hostname(char *o, size_t k) {
+    for (char *q = k > 1 ? memchr(o + 1, '(', k - 1) : NULL; q; q = memchr(q + 1, '(', k - (size_t)(q + 1 - o))) {
+        if ((size_t)(q - o) + 10 > k) return NULL;
+        if (q[-1] == ' ' && !memcmp(q + 1, "hostname=", 9)) return q - 1;
+    }
+    return NULL;
+}
+
 /* Rewrite the quirky bodies into plain key=value text (into p->scratch). */
 static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *b, size_t bn) {
     if (gh_ps_scratch(p, bn + 64) != 0) return (size_t)-1;
@@ -481,12 +491,12 @@ static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *
             }
     }
     /* PAM: "... (hostname=?, addr=?, terminal=cron res=success)'" */
-    char *h = memmem(o, k, " (hostname=", 11);
+    char *h = s_find_hostname(o, k);
     if (h) {
         for (int rep = 0; rep < 2 && h; rep++) {
             memmove(h + 1, h + 2, k - (size_t)(h + 2 - o));
             k--;
-            h = memmem(o, k, " (hostname=", 11);
+            h = s_find_hostname(o, k);
         }
         while (k && (o[k - 1] == ')' || o[k - 1] == '\'')) k--;
     }

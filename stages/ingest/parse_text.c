@@ -86,7 +86,7 @@ static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
     int status = (line[st] - '0') * 100 + (line[st + 1] - '0') * 10 + (line[st + 2] - '0');
     size_t by = st + 4, bye = by <= n ? s_word(line, n, by) : n;
 
-    p->ts_ms = (gh_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss -
+    p->ts_ms = (gh_ps_days(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss -
                 (int64_t)zone * 60) * 1000;
     p->has_ts = 1;
     p->level = status >= 500 ? GH_LVL_ERR : status >= 400 ? GH_LVL_WARNING : GH_LVL_INFO;
