@@ -35,6 +35,7 @@ struct gh_parser {
                                      ts/level/msg/host are read from (0) */
     int json_dom;                 /* JSON always through jansson's tree (tests compare the paths) */
     char *host_default;
+    uint32_t host_default_n;
     /* arena, reset per line */
     char *arena;
     size_t alen, acap;
