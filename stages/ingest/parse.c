@@ -103,6 +103,14 @@ long gh_ps_find(gh_parser_t *p, const char *k, size_t kn) {
     return -1;
 }
 
+long gh_ps_find_first(gh_parser_t *p, const gh_pkey_t *keys) {
+    for (; keys->k; keys++) {
+        long i = gh_ps_find(p, keys->k, keys->n);
+        if (i >= 0) return i;
+    }
+    return -1;
+}
+
 void gh_ps_set(gh_parser_t *p, const char *k, size_t kn, const char *v, size_t vn, unsigned flags) {
     long i = gh_ps_find(p, k, kn);
     if (i < 0) { gh_ps_add(p, k, kn, v, vn, flags); return; }
@@ -117,27 +125,50 @@ void gh_ps_del(gh_parser_t *p, long idx) {
     p->npf--;
 }
 
-/* A key list's filter: bit (length & 63) of word [first byte] is set when the
- * list holds a key of that first byte and length, so most keys that are not
- * in the list are turned away without walking it.  Built on first use, one
- * per list (the lists are static tables; a few per parser). */
+/* A key list's index, built on first use, one per list (the lists are static
+ * tables; a few per parser):
+ *   - a filter: bit (length & 63) of word [first byte] is set when the list
+ *     holds a key of that first byte and length, so most keys that are not
+ *     in the list are turned away on one load;
+ *   - an open-addressing table of the list's keys (1 + position in the list,
+ *     0 empty) by a hash of first byte, last byte, middle byte and length, so
+ *     a key that passes the filter is compared with one or two keys of the
+ *     list, not walked through all of them.  A list too long for the table
+ *     is walked. */
 #define S_KEYF_MAX 16
+#define S_KEYF_SLOTS 256u
 static _Thread_local struct {
     const gh_pkey_t *list;
+    int indexed;
     uint64_t mask[256];
+    unsigned char slot[S_KEYF_SLOTS];
 } s_keyf[S_KEYF_MAX];
 
-static const uint64_t *s_key_filter(const gh_pkey_t *keys) {
+static inline unsigned s_key_slot(const char *k, size_t kn) {
+    return ((unsigned char)k[0] * 31u + (unsigned char)k[kn - 1] * 7u + (unsigned char)k[kn / 2] * 3u +
+            (unsigned)kn * 101u) & (S_KEYF_SLOTS - 1);
+}
+
+static int s_key_filter(const gh_pkey_t *keys) {
     for (int i = 0; i < S_KEYF_MAX; i++) {
-        if (s_keyf[i].list == keys) return s_keyf[i].mask;
+        if (s_keyf[i].list == keys) return i;
         if (!s_keyf[i].list) {
             s_keyf[i].list = keys;
-            for (const gh_pkey_t *k = keys; k->k; k++)
+            size_t nk = 0;
+            for (const gh_pkey_t *k = keys; k->k; k++, nk++)
                 if (k->n) s_keyf[i].mask[(unsigned char)k->k[0]] |= 1ull << (k->n & 63);
-            return s_keyf[i].mask;
+            s_keyf[i].indexed = nk < S_KEYF_SLOTS / 2;
+            if (s_keyf[i].indexed)
+                for (size_t j = 0; j < nk; j++) {
+                    if (!keys[j].n) continue;
+                    unsigned h = s_key_slot(keys[j].k, keys[j].n);
+                    while (s_keyf[i].slot[h]) h = (h + 1) & (S_KEYF_SLOTS - 1);
+                    s_keyf[i].slot[h] = (unsigned char)(j + 1);
+                }
+            return i;
         }
     }
-    return NULL;   /* more lists than slots: no filter */
+    return -1;   /* more lists than slots: no index */
 }
 
 int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
@@ -146,8 +177,17 @@ int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys) {
             if (!keys->n) return 1;
         return 0;
     }
-    const uint64_t *f = s_key_filter(keys);
-    if (f && !(f[(unsigned char)k[0]] >> (kn & 63) & 1)) return 0;
+    int f = s_key_filter(keys);
+    if (f >= 0) {
+        if (!(s_keyf[f].mask[(unsigned char)k[0]] >> (kn & 63) & 1)) return 0;
+        if (s_keyf[f].indexed) {
+            for (unsigned h = s_key_slot(k, kn); s_keyf[f].slot[h]; h = (h + 1) & (S_KEYF_SLOTS - 1)) {
+                const gh_pkey_t *c = &keys[s_keyf[f].slot[h] - 1];
+                if (c->n == kn && !memcmp(c->k, k, kn)) return 1;
+            }
+            return 0;
+        }
+    }
     for (; keys->k; keys++)
         if (keys->n == kn && keys->k[0] == k[0] && !memcmp(keys->k, k, kn)) return 1;
     return 0;
@@ -166,29 +206,39 @@ int gh_ps_scratch(gh_parser_t *p, size_t n) {
 
 /* ---- levels ------------------------------------------------------------- */
 
-static int s_ieq(const char *s, size_t n, const char *w) {
-    size_t wn = strlen(w);
-    if (n != wn) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != w[i]) return 0;
-    return 1;
+/* A level word and its length: compared on the length first, then the bytes
+ * (the words are lower case; what is compared was lower-cased first). */
+typedef struct { const char *w; unsigned char n, lvl; } s_lword_t;
+#define S_LW(s, l) { s, sizeof(s) - 1, l }
+
+/* s[0..n) lower-cased (ASCII) into b; n <= 16. */
+static void s_lower(const char *s, size_t n, char *b) {
+    for (size_t i = 0; i < n; i++) b[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+}
+
+static int s_lword(const s_lword_t *t, size_t nt, const char *b, size_t n) {
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].n == n && !memcmp(t[i].w, b, n)) return t[i].lvl;
+    return -1;
 }
 
 int gh_ps_level_word(const char *s, size_t n) {
-    static const struct { const char *w; int lvl; } words[] = {
-        { "emerg", GH_LVL_EMERG }, { "emergency", GH_LVL_EMERG }, { "panic", GH_LVL_EMERG },
-        { "alert", GH_LVL_ALERT },
-        { "crit", GH_LVL_CRIT }, { "critical", GH_LVL_CRIT }, { "fatal", GH_LVL_CRIT },
-        { "err", GH_LVL_ERR }, { "error", GH_LVL_ERR }, { "severe", GH_LVL_ERR },
-        { "warn", GH_LVL_WARNING }, { "warning", GH_LVL_WARNING },
-        { "notice", GH_LVL_NOTICE },
-        { "info", GH_LVL_INFO }, { "information", GH_LVL_INFO }, { "informational", GH_LVL_INFO },
-        { "debug", GH_LVL_DEBUG }, { "trace", GH_LVL_DEBUG }, { "dbg", GH_LVL_DEBUG },
-        { "verbose", GH_LVL_DEBUG },
+    static const s_lword_t words[] = {
+        S_LW("emerg", GH_LVL_EMERG), S_LW("emergency", GH_LVL_EMERG), S_LW("panic", GH_LVL_EMERG),
+        S_LW("alert", GH_LVL_ALERT),
+        S_LW("crit", GH_LVL_CRIT), S_LW("critical", GH_LVL_CRIT), S_LW("fatal", GH_LVL_CRIT),
+        S_LW("err", GH_LVL_ERR), S_LW("error", GH_LVL_ERR), S_LW("severe", GH_LVL_ERR),
+        S_LW("warn", GH_LVL_WARNING), S_LW("warning", GH_LVL_WARNING),
+        S_LW("notice", GH_LVL_NOTICE),
+        S_LW("info", GH_LVL_INFO), S_LW("information", GH_LVL_INFO), S_LW("informational", GH_LVL_INFO),
+        S_LW("debug", GH_LVL_DEBUG), S_LW("trace", GH_LVL_DEBUG), S_LW("dbg", GH_LVL_DEBUG),
+        S_LW("verbose", GH_LVL_DEBUG),
     };
     if (n == 0 || n > 13) return -1;
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (s_ieq(s, n, words[i].w)) return words[i].lvl;
+    char b[16];
+    s_lower(s, n, b);
+    int lvl = s_lword(words, sizeof words / sizeof *words, b, n);
+    if (lvl >= 0) return lvl;
     if (n == 1 && s[0] >= '0' && s[0] <= '7') return s[0] - '0';
     return gh_level_parse(s, n);
 }
@@ -197,15 +247,16 @@ int gh_ps_level_value(const char *v, size_t vn) {
     int lvl = gh_ps_level_word(v, vn);
     if (lvl >= 0) return lvl;
     /* log15's four-letter words, glog/klog's one-letter ones */
-    static const struct { const char *w; int lvl; } more[] = {
-        { "dbug", GH_LVL_DEBUG }, { "eror", GH_LVL_ERR }, { "crt", GH_LVL_CRIT }, { "wrn", GH_LVL_WARNING },
-        { "inf", GH_LVL_INFO }, { "dbg", GH_LVL_DEBUG }, { "e", GH_LVL_ERR }, { "w", GH_LVL_WARNING },
-        { "i", GH_LVL_INFO }, { "d", GH_LVL_DEBUG }, { "f", GH_LVL_CRIT }, { "t", GH_LVL_DEBUG },
+    static const s_lword_t more[] = {
+        S_LW("dbug", GH_LVL_DEBUG), S_LW("eror", GH_LVL_ERR), S_LW("crt", GH_LVL_CRIT), S_LW("wrn", GH_LVL_WARNING),
+        S_LW("inf", GH_LVL_INFO), S_LW("dbg", GH_LVL_DEBUG), S_LW("e", GH_LVL_ERR), S_LW("w", GH_LVL_WARNING),
+        S_LW("i", GH_LVL_INFO), S_LW("d", GH_LVL_DEBUG), S_LW("f", GH_LVL_CRIT), S_LW("t", GH_LVL_DEBUG),
     };
-    for (size_t i = 0; i < sizeof more / sizeof *more; i++)
-        if (s_ieq(v, vn, more[i].w)) return more[i].lvl;
     /* a number only when the whole value is one ("30", "3.0") */
     if (vn == 0 || vn > 8) return -1;
+    char b[16];
+    s_lower(v, vn, b);
+    if ((lvl = s_lword(more, sizeof more / sizeof *more, b, vn)) >= 0) return lvl;
     char buf[16], *end;
     memcpy(buf, v, vn);
     buf[vn] = '\0';
@@ -224,30 +275,51 @@ int gh_ps_level_num(double v) {
     return -1;
 }
 
+/* ASCII letters (isalpha/isupper in the C locale), without the locale tables. */
+static inline int s_alpha(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
+static inline int s_upper(unsigned char c) { return (unsigned)(c - 'A') < 26u; }
+
 /* Level words recognised in free text: only these (not "err", "alert", "info"
- * that read as ordinary words), as whole words, upper case or in brackets. */
+ * that read as ordinary words), as whole words, upper case or in brackets.
+ * A candidate word (3..8 letters) is compared upper-cased, as one 64-bit
+ * word, with the table's words of its length. */
 int gh_ps_guess_level(const char *s, size_t n) {
-    static const struct { const char *w; int lvl; } words[] = {
-        { "FATAL", GH_LVL_CRIT }, { "CRITICAL", GH_LVL_CRIT }, { "CRIT", GH_LVL_CRIT },
-        { "PANIC", GH_LVL_EMERG }, { "EMERG", GH_LVL_EMERG }, { "ALERT", GH_LVL_ALERT },
-        { "ERROR", GH_LVL_ERR }, { "ERR", GH_LVL_ERR }, { "SEVERE", GH_LVL_ERR },
-        { "WARN", GH_LVL_WARNING }, { "WARNING", GH_LVL_WARNING }, { "NOTICE", GH_LVL_NOTICE },
-        { "INFO", GH_LVL_INFO }, { "DEBUG", GH_LVL_DEBUG }, { "TRACE", GH_LVL_DEBUG },
+#define S_W8(a, b, c, d, e, f, g, h) ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | \
+                                     (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+    static const struct { uint64_t w; unsigned char n, lvl; } words[] = {
+        { S_W8('F', 'A', 'T', 'A', 'L', 0, 0, 0), 5, GH_LVL_CRIT },
+        { S_W8('C', 'R', 'I', 'T', 'I', 'C', 'A', 'L'), 8, GH_LVL_CRIT },
+        { S_W8('C', 'R', 'I', 'T', 0, 0, 0, 0), 4, GH_LVL_CRIT },
+        { S_W8('P', 'A', 'N', 'I', 'C', 0, 0, 0), 5, GH_LVL_EMERG },
+        { S_W8('E', 'M', 'E', 'R', 'G', 0, 0, 0), 5, GH_LVL_EMERG },
+        { S_W8('A', 'L', 'E', 'R', 'T', 0, 0, 0), 5, GH_LVL_ALERT },
+        { S_W8('E', 'R', 'R', 'O', 'R', 0, 0, 0), 5, GH_LVL_ERR },
+        { S_W8('E', 'R', 'R', 0, 0, 0, 0, 0), 3, GH_LVL_ERR },
+        { S_W8('S', 'E', 'V', 'E', 'R', 'E', 0, 0), 6, GH_LVL_ERR },
+        { S_W8('W', 'A', 'R', 'N', 0, 0, 0, 0), 4, GH_LVL_WARNING },
+        { S_W8('W', 'A', 'R', 'N', 'I', 'N', 'G', 0), 7, GH_LVL_WARNING },
+        { S_W8('N', 'O', 'T', 'I', 'C', 'E', 0, 0), 6, GH_LVL_NOTICE },
+        { S_W8('I', 'N', 'F', 'O', 0, 0, 0, 0), 4, GH_LVL_INFO },
+        { S_W8('D', 'E', 'B', 'U', 'G', 0, 0, 0), 5, GH_LVL_DEBUG },
+        { S_W8('T', 'R', 'A', 'C', 'E', 0, 0, 0), 5, GH_LVL_DEBUG },
     };
+    const uint64_t error = S_W8('E', 'R', 'R', 'O', 'R', 0, 0, 0);
+#undef S_W8
     size_t lim = n < 512 ? n : 512;   /* the level sits near the start */
     for (size_t i = 0; i < lim;) {
-        if (!isalpha((unsigned char)s[i])) { i++; continue; }
+        if (!s_alpha((unsigned char)s[i])) { i++; continue; }
         size_t j = i;
-        while (j < n && isalpha((unsigned char)s[j])) j++;
+        int upper = 1;
+        for (; j < n && s_alpha((unsigned char)s[j]); j++) upper &= s_upper((unsigned char)s[j]);
         size_t wn = j - i;
         if (wn >= 3 && wn <= 8) {
-            int upper = 1;
-            for (size_t k = i; k < j; k++) if (!isupper((unsigned char)s[k])) { upper = 0; break; }
             int bracket = i > 0 && (s[i - 1] == '[' || s[i - 1] == '<') && j < n && (s[j] == ']' || s[j] == '>');
+            uint64_t w = 0;   /* the word upper-cased, first letter in the low byte */
+            for (size_t k = 0; k < wn; k++) w |= (uint64_t)(unsigned char)(s[i + k] & ~0x20) << (8 * k);
             if (upper || bracket) {
-                for (size_t w = 0; w < sizeof words / sizeof *words; w++)
-                    if (strlen(words[w].w) == wn && !strncasecmp(s + i, words[w].w, wn)) return words[w].lvl;
-            } else if (wn == 5 && !strncasecmp(s + i, "error", 5)) {
+                for (size_t t = 0; t < sizeof words / sizeof *words; t++)
+                    if (words[t].w == w && words[t].n == wn) return words[t].lvl;
+            } else if (w == error) {
                 return GH_LVL_ERR;
             }
         }
@@ -269,8 +341,10 @@ static int s_digits(const char *s, size_t n, size_t k, int *v) {
     return 1;
 }
 
+_Thread_local struct gh_ps_day_memo gh_ps_day_memo;
+
 static int64_t s_civil_ms(int y, int mo, int d, int h, int mi, int sec, int ms) {
-    return (gh_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
+    return (gh_ps_days(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
 }
 
 size_t gh_ps_iso8601(const char *s, size_t n, int64_t *ms) {
@@ -356,9 +430,17 @@ int64_t gh_ps_year_ms(gh_parser_t *p, int mon, int day, int hh, int mi, int ss, 
     if (p->yr_hash[s] != p->cur_src || !p->yr_last[s]) return gh_ps_infer_year_ms(mon, day, hh, mi, ss, msec, now_ms);
     int64_t prev = p->yr_last[s];
     time_t prev_s = (time_t)(prev / 1000);
-    struct tm tm;
-    gmtime_r(&prev_s, &tm);
-    int y = tm.tm_year + 1900;
+    int y;
+    if (p->yr_hi && prev_s >= p->yr_lo && prev_s < p->yr_hi) {
+        y = p->yr_y;   /* the same year as the last lookup: no gmtime */
+    } else {
+        struct tm tm;
+        gmtime_r(&prev_s, &tm);
+        y = tm.tm_year + 1900;
+        p->yr_y = y;
+        p->yr_lo = gh_days_from_civil(y, 1, 1) * 86400;
+        p->yr_hi = gh_days_from_civil(y + 1, 1, 1) * 86400;
+    }
     int64_t t = s_civil_ms(y, mon, day, hh, mi, ss, msec);
     if (t < prev - half_year) t = s_civil_ms(y + 1, mon, day, hh, mi, ss, msec);
     else if (t > prev + half_year) t = s_civil_ms(y - 1, mon, day, hh, mi, ss, msec);
@@ -500,6 +582,7 @@ void gh_parser_destroy(gh_parser_t **pp) {
     free(p->pf);
     free(p->out_fields);
     free(p->scratch);
+    free(p->src_last);
     free(p);
     *pp = NULL;
 }
@@ -510,6 +593,7 @@ void gh_parser_set_default_host(gh_parser_t *p, const char *host) {
     char *h = host && *host ? strdup(host) : NULL;
     free(p->host_default);
     p->host_default = h;
+    p->host_default_n = h ? (uint32_t)strlen(h) : 0;
 }
 
 /* Try one format; 0 when the line is in it. */
@@ -540,14 +624,36 @@ static const char *s_resolve(gh_parser_t *p, gh_pref_t r, uint32_t *len) {
     return p->arena + r.off;
 }
 
+static void s_src_remember(gh_parser_t *p, const char *source, size_t source_n, unsigned slot, uint64_t h) {
+    if (source_n + 1 > p->src_last_cap) {
+        char *b = realloc(p->src_last, source_n + 1);
+        if (!b) { free(p->src_last); p->src_last = NULL; p->src_last_cap = 0; return; }   /* no memory: no memo */
+        p->src_last = b;
+        p->src_last_cap = source_n + 1;
+    }
+    memcpy(p->src_last, source, source_n);
+    p->src_last_n = source_n;
+    p->src_last_slot = slot;
+    p->src_last_h = h;
+}
+
 void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const char *line, size_t n,
                    int64_t now_ms, gh_record_t *out) {
     if (!source) { source = ""; source_n = 0; }
     if (!line) { line = ""; n = 0; }
     gh_ps_reset(p);
     int done = 0;
-    unsigned slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
-    uint64_t h = gh_hash(source, source_n, 1);
+    /* lines come in runs of one source: hash its name once per run */
+    unsigned slot;
+    uint64_t h;
+    if (p->src_last && source_n == p->src_last_n && !memcmp(source, p->src_last, source_n)) {
+        slot = p->src_last_slot;
+        h = p->src_last_h;
+    } else {
+        slot = (unsigned)(gh_hash(source, source_n, 0) % GH_SRC_SLOTS);
+        h = gh_hash(source, source_n, 1);
+        s_src_remember(p, source, source_n, slot, h);
+    }
     p->cur_slot = slot;
     p->cur_src = h;
     if (p->force >= 0) {
@@ -576,18 +682,19 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
         p->yr_hash[slot] = h;
         p->yr_last[slot] = p->ts_ms;
     }
-    memset(out, 0, sizeof *out);
+    uint32_t hn, mn;
+    const char *hs = s_resolve(p, p->host, &hn), *ms = s_resolve(p, p->msg, &mn);
+    if (hn == 0 && p->host_default) { hs = p->host_default; hn = p->host_default_n; }
+    /* member by member: clearing the whole record first costs more than the rest */
     out->ts_ms = p->has_ts ? p->ts_ms : now_ms;
+    out->host.p = hs; out->host.n = hn;
+    out->source = gh_str(source, source_n);
+    out->msg.p = ms; out->msg.n = mn;
+    out->raw = gh_str(line, n);
     out->format = (uint8_t)p->format;
     out->level = (uint8_t)(p->level >= 0 && p->level <= GH_LVL_DEBUG ? p->level : GH_LVL_INFO);
-    out->source = gh_str(source, source_n);
-    out->raw = gh_str(line, n);
-    uint32_t len;
-    const char *s = s_resolve(p, p->host, &len);
-    if (len == 0 && p->host_default) { s = p->host_default; len = (uint32_t)strlen(s); }
-    out->host.p = s; out->host.n = len;
-    s = s_resolve(p, p->msg, &len);
-    out->msg.p = s; out->msg.n = len;
+    out->nfields = 0;
+    out->fields = NULL;
 
     if (!p->fields) return;   /* what was extracted served ts/level/msg/host only */
     if (p->npf * 2 > p->out_cap) {

@@ -40,17 +40,38 @@
 
 #define S_LIT(s) s, sizeof(s) - 1
 
-static int s_iskey(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-static int s_isspace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-static int s_istrim(char c) { return c == '\'' || c == '"' || c == ' '; }
-
-/* The keys the record's level is read from (result comes from success or
- * res): all s_kv keeps when the parser's fields are off. */
-static const gh_pkey_t s_level_keys[] = {
-    GH_PKEY("success"), GH_PKEY("res"), GH_PKEY("result"), GH_PKEY("seresult"), GH_PKEY("apparmor"), { NULL, 0 }
+/* Byte classes of the key=value scan: key bytes, blanks (isspace in the C
+ * locale), and the bytes that end an unquoted value (quotes and blanks). */
+#define S_KEY 1u
+#define S_SPACE 2u
+#define S_VEND 4u
+static const unsigned char s_cls[256] = {
+    ['a'] = S_KEY, ['b'] = S_KEY, ['c'] = S_KEY, ['d'] = S_KEY, ['e'] = S_KEY, ['f'] = S_KEY, ['g'] = S_KEY,
+    ['h'] = S_KEY, ['i'] = S_KEY, ['j'] = S_KEY, ['k'] = S_KEY, ['l'] = S_KEY, ['m'] = S_KEY, ['n'] = S_KEY,
+    ['o'] = S_KEY, ['p'] = S_KEY, ['q'] = S_KEY, ['r'] = S_KEY, ['s'] = S_KEY, ['t'] = S_KEY, ['u'] = S_KEY,
+    ['v'] = S_KEY, ['w'] = S_KEY, ['x'] = S_KEY, ['y'] = S_KEY, ['z'] = S_KEY, ['0'] = S_KEY, ['1'] = S_KEY,
+    ['2'] = S_KEY, ['3'] = S_KEY, ['4'] = S_KEY, ['5'] = S_KEY, ['6'] = S_KEY, ['7'] = S_KEY, ['8'] = S_KEY,
+    ['9'] = S_KEY, ['_'] = S_KEY, ['-'] = S_KEY,
+    [' '] = S_SPACE | S_VEND, ['\t'] = S_SPACE | S_VEND, ['\n'] = S_SPACE | S_VEND, ['\r'] = S_SPACE | S_VEND,
+    ['\f'] = S_SPACE | S_VEND, ['\v'] = S_SPACE | S_VEND, ['"'] = S_VEND, ['\''] = S_VEND,
 };
+
+static inline int s_iskey(unsigned char c) { return s_cls[c] & S_KEY; }
+static inline int s_isspace(unsigned char c) { return s_cls[c] & S_SPACE; }
+static inline int s_istrim(char c) { return c == '\'' || c == '"' || c == ' '; }
+
+/* Whether key k[0..kn) is one the record's level is read from (result comes
+ * from success or res): all s_kv keeps when the parser's fields are off.
+ * success, res, result, seresult, apparmor -- by length, then the bytes. */
+static inline int s_level_key(const char *k, size_t kn) {
+    switch (kn) {
+    case 3: return !memcmp(k, "res", 3);
+    case 6: return !memcmp(k, "result", 6);
+    case 7: return !memcmp(k, "success", 7);
+    case 8: return !memcmp(k, "seresult", 8) || !memcmp(k, "apparmor", 8);
+    default: return 0;
+    }
+}
 
 /* Extract key=value pairs from s[0..n) (see the file comment). */
 static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
@@ -79,22 +100,25 @@ static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
             continue;
         } else {
             ve = vs;
-            while (ve < n && s[ve] != '"' && s[ve] != '\'' && !s_isspace((unsigned char)s[ve])) ve++;
+            while (ve < n && !(s_cls[(unsigned char)s[ve]] & S_VEND)) ve++;
         }
         i = ve;
         const char *v = s + vs;
         size_t vn = ve - vs;
+        size_t kn = ke - ks;
+        /* with fields off only the level keys and msg (parsed again) matter */
+        if (!p->fields && !s_level_key(s + ks, kn) && !(kn == 3 && depth < 4 && !memcmp(s + ks, "msg", 3))) continue;
         unsigned flags = (c == '\'' || c == '"') ? GH_FF_QUOTED : 0;
         while (vn && s_istrim(v[0])) { v++; vn--; }
         while (vn && s_istrim(v[vn - 1])) vn--;
         if (vn == 0 || (vn == 1 && v[0] == '?') || (vn == 2 && !memcmp(v, "?,", 2)) ||
             (vn == 6 && !memcmp(v, "(null)", 6)))
             continue;
-        if (ke - ks == 3 && !memcmp(s + ks, "msg", 3) && depth < 4) {
+        if (kn == 3 && !memcmp(s + ks, "msg", 3) && depth < 4) {
             s_kv(p, v, vn, depth + 1);
             continue;
         }
-        if (p->fields || gh_ps_key_in(s + ks, ke - ks, s_level_keys)) gh_ps_set(p, s + ks, ke - ks, v, vn, flags);
+        gh_ps_set(p, s + ks, kn, v, vn, flags);
     }
 }
 
@@ -392,6 +416,16 @@ static int s_type_is(const char *t, size_t tn, const char *name) {
     return strlen(name) == tn && !memcmp(t, name, tn);
 }
 
+/* The first " (hostname=" in o[0..k), or NULL: memmem's answer, found from
+ * the '(' (rare in a record body) with memchr. */
+static char *s_find_hostname(char *o, size_t k) {
+    for (char *q = k > 1 ? memchr(o + 1, '(', k - 1) : NULL; q; q = memchr(q + 1, '(', k - (size_t)(q + 1 - o))) {
+        if ((size_t)(q - o) + 10 > k) return NULL;
+        if (q[-1] == ' ' && !memcmp(q + 1, "hostname=", 9)) return q - 1;
+    }
+    return NULL;
+}
+
 /* Rewrite the quirky bodies into plain key=value text (into p->scratch). */
 static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *b, size_t bn) {
     if (gh_ps_scratch(p, bn + 64) != 0) return (size_t)-1;
@@ -457,12 +491,12 @@ static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *
             }
     }
     /* PAM: "... (hostname=?, addr=?, terminal=cron res=success)'" */
-    char *h = memmem(o, k, " (hostname=", 11);
+    char *h = s_find_hostname(o, k);
     if (h) {
         for (int rep = 0; rep < 2 && h; rep++) {
             memmove(h + 1, h + 2, k - (size_t)(h + 2 - o));
             k--;
-            h = memmem(o, k, " (hostname=", 11);
+            h = s_find_hostname(o, k);
         }
         while (k && (o[k - 1] == ')' || o[k - 1] == '\'')) k--;
     }

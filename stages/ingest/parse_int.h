@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "clock.h"
 #include "ingest/parse.h"
 
 /* A string of the record being built: p != NULL means p[0..n) outside the
@@ -34,6 +35,7 @@ struct gh_parser {
                                      ts/level/msg/host are read from (0) */
     int json_dom;                 /* JSON always through jansson's tree (tests compare the paths) */
     char *host_default;
+    uint32_t host_default_n;
     /* arena, reset per line */
     char *arena;
     size_t alen, acap;
@@ -62,6 +64,15 @@ struct gh_parser {
     uint64_t yr_hash[GH_SRC_SLOTS];
     int64_t yr_last[GH_SRC_SLOTS];
     int yr_inferred;
+    /* the year of the last previous date looked up (gh_ps_year_ms): its
+     * seconds [yr_lo, yr_hi) are that year's */
+    int64_t yr_lo, yr_hi;
+    int yr_y;
+    /* the last source seen and what it hashed to (gh_parse_line) */
+    char *src_last;
+    size_t src_last_n, src_last_cap;
+    unsigned src_last_slot;
+    uint64_t src_last_h;
     /* auditd scratch: decoded hex and normalised bodies */
     char *scratch;
     size_t scap;
@@ -95,6 +106,8 @@ typedef struct { const char *k; size_t n; } gh_pkey_t;
 #define GH_PKEY(s) { s, sizeof(s) - 1 }
 /* 1 when k[0..kn) is one of keys (ended by a { NULL, 0 } entry). */
 int gh_ps_key_in(const char *k, size_t kn, const gh_pkey_t *keys);
+/* Index of the first field (in keys' order) named by one of keys, or -1. */
+long gh_ps_find_first(gh_parser_t *p, const gh_pkey_t *keys);
 
 /* ---- shared helpers (parse.c) ------------------------------------------ */
 /* Level from a word ("ERROR", "warn", "crit", ...), -1 when not a level. */
@@ -127,6 +140,20 @@ int64_t gh_ps_infer_year_ms(int mon, int day, int hh, int mi, int ss, int msec, 
  * back a year where the receive time's month falls inside the file.  The
  * source's memory is updated once the line parsed (gh_parse_line). */
 int64_t gh_ps_year_ms(gh_parser_t *p, int mon, int day, int hh, int mi, int ss, int msec, int64_t now_ms);
+/* Days from 1970-01-01 to a civil date, as gh_days_from_civil (clock.h),
+ * through a one-entry per-thread memory: consecutive lines mostly carry the
+ * same date, so the conversion runs once per date, not once per line. */
+struct gh_ps_day_memo { int set; int64_t key, days; };
+extern _Thread_local struct gh_ps_day_memo gh_ps_day_memo;
+static inline int64_t gh_ps_days(int64_t y, unsigned m, unsigned d) {
+    if (m >= 32 || d >= 128) return gh_days_from_civil(y, m, d);
+    int64_t key = y * 4096 + (int64_t)(m * 128 + d);
+    if (gh_ps_day_memo.set && gh_ps_day_memo.key == key) return gh_ps_day_memo.days;
+    gh_ps_day_memo.days = gh_days_from_civil(y, m, d);
+    gh_ps_day_memo.key = key;
+    gh_ps_day_memo.set = 1;
+    return gh_ps_day_memo.days;
+}
 /* Epoch number (s, ms, us or ns by magnitude) -> ms. */
 int64_t gh_ps_epoch_ms(double v);
 /* Parse a time given as text: ISO 8601, epoch digits or a few common forms. */

@@ -184,7 +184,7 @@ int gh_ps_syslog3164(gh_parser_t *p, const char *line, size_t n, int64_t now_ms)
             while (dg++ < 3) ms *= 10;
         }
         if (year >= 0)
-            p->ts_ms = (gh_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss) *
+            p->ts_ms = (gh_ps_days(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss) *
                        1000 + ms;
         else
             p->ts_ms = gh_ps_year_ms(p, mon, day, hh, mi, ss, ms, now_ms);

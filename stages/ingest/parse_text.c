@@ -86,7 +86,7 @@ static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
     int status = (line[st] - '0') * 100 + (line[st + 1] - '0') * 10 + (line[st + 2] - '0');
     size_t by = st + 4, bye = by <= n ? s_word(line, n, by) : n;
 
-    p->ts_ms = (gh_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss -
+    p->ts_ms = (gh_ps_days(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss -
                 (int64_t)zone * 60) * 1000;
     p->has_ts = 1;
     p->level = status >= 500 ? GH_LVL_ERR : status >= 400 ? GH_LVL_WARNING : GH_LVL_INFO;
@@ -191,25 +191,22 @@ int gh_ps_logfmt(gh_parser_t *p, const char *line, size_t n, int64_t now_ms) {
         }
     }
     if (pairs < 2 || bare >= pairs) return -1;
-    static const char *const tkeys[] = { "time", "ts", "timestamp", "t", NULL };
-    static const char *const lkeys[] = { "level", "lvl", "severity", "loglevel", NULL };
-    static const char *const mkeys[] = { "msg", "message", NULL };
-    static const char *const hkeys[] = { "host", "hostname", NULL };
-    long k = -1;
+    static const gh_pkey_t tkeys[] = { GH_PKEY("time"), GH_PKEY("ts"), GH_PKEY("timestamp"), GH_PKEY("t"), { NULL, 0 } };
+    static const gh_pkey_t lkeys[] = { GH_PKEY("level"), GH_PKEY("lvl"), GH_PKEY("severity"), GH_PKEY("loglevel"),
+                                       { NULL, 0 } };
+    static const gh_pkey_t mkeys[] = { GH_PKEY("msg"), GH_PKEY("message"), { NULL, 0 } };
+    static const gh_pkey_t hkeys[] = { GH_PKEY("host"), GH_PKEY("hostname"), { NULL, 0 } };
     int64_t ms;
-    for (const char *const *kk = tkeys; *kk && k < 0; kk++) k = gh_ps_find(p, *kk, strlen(*kk));
+    long k = gh_ps_find_first(p, tkeys);
     if (k >= 0 && gh_ps_time_text(gh_ps_val(p, k), p->pf[k].vn, now_ms, &ms) == 0) { p->ts_ms = ms; p->has_ts = 1; }
-    k = -1;
-    for (const char *const *kk = lkeys; *kk && k < 0; kk++) k = gh_ps_find(p, *kk, strlen(*kk));
+    k = gh_ps_find_first(p, lkeys);
     if (k >= 0) {
         int lvl = gh_ps_level_value(gh_ps_val(p, k), p->pf[k].vn);
         if (lvl >= 0) p->level = lvl;
     }
-    k = -1;
-    for (const char *const *kk = mkeys; *kk && k < 0; kk++) k = gh_ps_find(p, *kk, strlen(*kk));
+    k = gh_ps_find_first(p, mkeys);
     p->msg = k >= 0 ? gh_pref_arena(p->pf[k].vo, p->pf[k].vn) : gh_pref_ext(line, n);
-    k = -1;
-    for (const char *const *kk = hkeys; *kk && k < 0; kk++) k = gh_ps_find(p, *kk, strlen(*kk));
+    k = gh_ps_find_first(p, hkeys);
     if (k >= 0) p->host = gh_pref_arena(p->pf[k].vo, p->pf[k].vn);
     return 0;
 }
