@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "gh_proto.h"
 #include "opt.h"
+#include "out.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ int main(int argc, char **argv) {
         void *s = zmq_socket(ctx, ZMQ_PUSH);
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        gh_out_reconnect_opts(s); /* as every ghost sender */
         if (zmq_connect(s, ep) != 0) {
             fprintf(stderr, "ghost-blast: cannot connect to %s: %s\n", ep, zmq_strerror(errno));
             return 1;

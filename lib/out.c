@@ -30,6 +30,12 @@ struct gh_out {
     size_t nwm, capwm;
 };
 
+void gh_out_reconnect_opts(void *sock) {
+    int ivl = 10, ivl_max = 1000;
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+}
+
 gh_out_t *gh_out_new(void *zctx, const char *endpoints, int type, const char *self_id, int batch_max,
                      int linger_ms, int hwm) {
     return gh_out_new_curve(zctx, endpoints, type, self_id, batch_max, linger_ms, hwm, NULL);
@@ -56,6 +62,7 @@ gh_out_t *gh_out_new_curve(void *zctx, const char *endpoints, int type, const ch
         int linger = 60000; /* a graceful exit waits for queued batches to go out */
         zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof linger);
+        gh_out_reconnect_opts(p->sock);
         if (curve && curve->sec[0] && gh_curve_applies(ep)) {
             if (!curve->server[0]) {
                 gh_error("%s: CURVE needs the peer's public key (--curve-server-key)", ep);

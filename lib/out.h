@@ -25,6 +25,12 @@ gh_out_t *gh_out_new(void *zctx, const char *endpoints, int type, const char *se
 gh_out_t *gh_out_new_curve(void *zctx, const char *endpoints, int type, const char *self_id, int batch_max,
                            int linger_ms, int hwm, const gh_curve_t *curve);
 void gh_out_destroy(gh_out_t **o);
+/* Reconnect options of a connecting socket: retry after 10 ms, backing off
+ * to 1 s (libzmq's default is a flat 100 ms).  A stage started before the one
+ * it connects to (run.sh starts them all at once), or a downstream worker
+ * that restarts, is reached within milliseconds, and a peer that stays away
+ * is not retried more than once a second. */
+void gh_out_reconnect_opts(void *sock);
 unsigned gh_out_n(const gh_out_t *o);
 unsigned gh_out_next(gh_out_t *o);                 /* round-robin shard */
 void gh_out_set_pt(gh_out_t *o, int64_t pt_ns);    /* origin time stamped on batches opened from now on */

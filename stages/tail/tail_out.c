@@ -6,6 +6,7 @@
 #include "gh_proto.h"
 #include "hash.h"
 #include "log.h"
+#include "out.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ gh_tail_out_t *gh_tail_out_new(const char *endpoints, const char *src, long batc
         }
         if (!(p->sock = zmq_socket(o->ctx, ZMQ_PUSH)) || zmq_setsockopt(p->sock, ZMQ_SNDHWM, &h, sizeof h) ||
             zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &inf, sizeof inf) || (use_curve && gh_curve_client(p->sock, &curve)) ||
-            zmq_connect(p->sock, ep)) {
+            (gh_out_reconnect_opts(p->sock), zmq_connect(p->sock, ep))) {
             gh_error("cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
             goto fail;
         }
