@@ -136,6 +136,9 @@ struct gh_anomaly {
     int64_t pending_first;
     int has_pending;
     int64_t first_ts, max_ts;       /* over every source */
+    int64_t idx_lo, idx;            /* the last bucket gh_anomaly_add() met: its
+                                       start (ms) and index, when has_idx */
+    int has_idx;
     int64_t first_idx;
     int64_t closed_idx;             /* the stage's close target: idx(watermark);
                                        may go back when a lagging source wakes */
@@ -1102,7 +1105,14 @@ int gh_anomaly_add(gh_anomaly_t *a, const gh_cls_t *c)
 {
     const s_source_t *o = s_progress(a, c->src, c->ts_ms);
     if (c->keys & GH_KEY_TEMPLATE) s_new_template(a, c, o);
-    int64_t idx = s_idx(a, c->ts_ms);
+    /* events come in time order per source: most fall in the last bucket
+     * met, whose index is known without a division */
+    if (!a->has_idx || c->ts_ms < a->idx_lo || (uint64_t)c->ts_ms - (uint64_t)a->idx_lo >= (uint64_t)a->bucket_ms) {
+        a->idx = s_idx(a, c->ts_ms);
+        /* (a bucket at the very edge of the time range is not kept) */
+        a->has_idx = !__builtin_mul_overflow(a->idx, a->bucket_ms, &a->idx_lo);
+    }
+    int64_t idx = a->idx;
     int rc = 0, late = 0;
     uint64_t hh = 0;   /* the host's hash, 0: not counted per host */
     if (c->host.n && a->cfg.max_hosts > 0 && a->cfg.max_host_series > 0) {

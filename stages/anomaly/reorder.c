@@ -1,7 +1,8 @@
 /* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
  * few (files), so they sit in an array searched linearly.  Heap entries carry
- * their sort key inline (event time, template id, tie), so sifting compares
- * within the heap array and touches an item only to release it.  In front of
+ * their sort key inline (event time, template id), so sifting compares
+ * within the heap array; the tie (a hash of the raw line) is computed only
+ * when two entries' time and template are equal, and kept on the item.  In front of
  * each heap sits a run: a FIFO of entries in event-time order (each with a
  * time not less than the run's last), which is what one classify worker
  * delivers -- but the lines of one time come in any template order, so the
@@ -20,15 +21,18 @@
 
 typedef struct {
     gh_cls_t c;          /* strings point into data[] */
-    size_t size;         /* bytes of data[] */
+    uint64_t tie;        /* hash of the raw line, when has_tie */
+    uint32_t size;       /* bytes of data[] */
+    uint32_t has_tie;
     char data[];
 } s_item_t;
 
 typedef struct {
     int64_t ts;
-    uint64_t tpl, tie;
+    uint64_t tpl;
     s_item_t *it;
 } s_ent_t;
+
 
 typedef struct {
     uint64_t src;
@@ -62,7 +66,7 @@ struct gh_reorder {
 /* An item of n bytes (header included): a free-list block, a piece of a
  * slab, or malloc for large ones.  NULL when out of memory. */
 static s_item_t *s_item_alloc(gh_reorder_t *r, size_t n) {
-    if (n > S_MAX_SMALL) return malloc(n);
+    if (n > S_MAX_SMALL) return n > UINT32_MAX ? NULL : malloc(n);
     size_t k = (n - 1) / S_STEP, sz = (k + 1) * S_STEP;
     if (r->free_list[k]) {
         s_free_t *f = r->free_list[k];
@@ -126,10 +130,20 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
 size_t gh_reorder_held(const gh_reorder_t *r) { return r->held; }
 uint64_t gh_reorder_forced(const gh_reorder_t *r) { return r->forced; }
 
+/* The tie of an item, computed on first use. */
+static uint64_t s_tie(s_item_t *it) {
+    if (!it->has_tie) {
+        it->tie = gh_hash_fast(it->c.raw.p, it->c.raw.n, it->c.keys);
+        it->has_tie = 1;
+    }
+    return it->tie;
+}
+
+/* The order: (event time, template id, tie). */
 static inline int s_less(const s_ent_t *a, const s_ent_t *b) {
     if (a->ts != b->ts) return a->ts < b->ts;
     if (a->tpl != b->tpl) return a->tpl < b->tpl;
-    return a->tie < b->tie;
+    return s_tie(a->it) < s_tie(b->it);
 }
 
 static void s_up(s_ent_t *h, size_t i) {
@@ -309,9 +323,17 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
     }
     size_t dn = (size_t)c->cls.n + c->host.n + c->tpl.n + c->raw.n;
     s_item_t *it = s ? s_item_alloc(r, sizeof *it + dn) : NULL;
-    if (it) it->size = dn;
-    /* tie: a hash of the raw line, for a total, deterministic order */
-    s_ent_t e = { c->ts_ms, c->tpl_id, gh_hash_fast(c->raw.p, c->raw.n, c->keys), it };
+    if (it) { /* filled first: placing it in the heap may need its tie */
+        it->size = (uint32_t)dn;
+        it->has_tie = 0;
+        it->c = *c;
+        char *p = it->data;
+        it->c.cls = s_put(&p, c->cls);
+        it->c.host = s_put(&p, c->host);
+        it->c.tpl = s_put(&p, c->tpl);
+        it->c.raw = s_put(&p, c->raw);
+    }
+    s_ent_t e = { c->ts_ms, c->tpl_id, it };
     int placed = it ? s_run_push(s, &e) : -1;
     if (placed == 0) {
         if (s->n == s->cap) {
@@ -333,12 +355,6 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
         fn(ud, c);
         return -1;
     }
-    it->c = *c;
-    char *p = it->data;
-    it->c.cls = s_put(&p, c->cls);
-    it->c.host = s_put(&p, c->host);
-    it->c.tpl = s_put(&p, c->tpl);
-    it->c.raw = s_put(&p, c->raw);
     r->held++;
     s_enforce(r, fn, ud);
     return 0;

@@ -3,7 +3,9 @@
  * least (time, template id, hash of the line).  Random streams from several
  * sources, each mostly in time order with many equal times in any template
  * order and some late stragglers, random watermarks, and a small bound so
- * that items are also forced out early. */
+ * that items are also forced out early.  Template texts change now and then
+ * under one id while items with the old text are held: each item must come
+ * out with its own. */
 #include "check.h"
 #include "anomaly/reorder.h"
 #include "hash.h"
@@ -17,6 +19,7 @@ typedef struct {
     int64_t ts;
     uint64_t tpl, tie, src;
     char line[48];
+    char text[32];       /* template text */
 } m_item_t;
 
 typedef struct {
@@ -38,14 +41,14 @@ static size_t ngot, nwant;
 static void on_got(void *ud, const gh_cls_t *c) {
     (void)ud;
     if (ngot < MAXI * 2)
-        snprintf(got[ngot++], sizeof got[0], "%llx %lld %.*s", (unsigned long long)c->src, (long long)c->ts_ms,
-                 (int)c->raw.n, c->raw.p);
+        snprintf(got[ngot++], sizeof got[0], "%llx %lld %.*s %.*s", (unsigned long long)c->src,
+                 (long long)c->ts_ms, (int)c->raw.n, c->raw.p, (int)c->tpl.n, c->tpl.p);
 }
 
 static void m_emit(const m_item_t *it) {
     if (nwant < MAXI * 2)
-        snprintf(want[nwant++], sizeof want[0], "%llx %lld %s", (unsigned long long)it->src, (long long)it->ts,
-                 it->line);
+        snprintf(want[nwant++], sizeof want[0], "%llx %lld %s %s", (unsigned long long)it->src,
+                 (long long)it->ts, it->line, it->text);
 }
 
 static m_src_t *m_find(uint64_t src) {
@@ -124,6 +127,7 @@ static void run_case(unsigned seed, size_t bound, int nsrc, int nitems, int spre
     gh_reorder_t *r = gh_reorder_new(bound);
     CHECK(r != NULL);
     int64_t clock[8] = { 0 };
+    int version[5] = { 0 };
     for (int n = 0; n < nitems; n++) {
         int k = (int)(s_rand() % (uint64_t)nsrc);
         uint64_t src = 0x1000 + (uint64_t)k;
@@ -132,8 +136,10 @@ static void run_case(unsigned seed, size_t bound, int nsrc, int nitems, int spre
         if (d < 3) clock[k] += (int64_t)(s_rand() % 2000);
         int64_t ts = clock[k];
         if (d == 15) ts -= (int64_t)(s_rand() % (uint64_t)spread);
-        m_item_t it = { ts, s_rand() % 5, 0, src, "" };
+        m_item_t it = { ts, s_rand() % 5, 0, src, "", "" };
         snprintf(it.line, sizeof it.line, "line %d of %d", n, k);
+        if (s_rand() % 256 == 0) version[it.tpl]++;
+        snprintf(it.text, sizeof it.text, "tpl %d v%d", (int)it.tpl, version[it.tpl]);
         gh_cls_t c;
         memset(&c, 0, sizeof c);
         c.ts_ms = ts;
@@ -142,6 +148,7 @@ static void run_case(unsigned seed, size_t bound, int nsrc, int nitems, int spre
         c.src = src;
         c.raw = gh_cstr(it.line);
         c.host = gh_cstr("h");
+        c.tpl = gh_cstr(it.text);
         it.tie = gh_hash_fast(c.raw.p, c.raw.n, c.keys);
         gh_reorder_push(r, &c, on_got, NULL);
         m_push(&it);
