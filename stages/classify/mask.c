@@ -202,6 +202,18 @@ static inline uint64_t s_win(const uint64_t *m, size_t i) {
     return m[w] >> sh | (m[w + 1] << 1) << (63 - sh);
 }
 
+/* At least the 57 bits of m from bit i on (i below n), the rest 0: one
+ * unaligned load where the byte order allows it, else s_win. */
+static inline uint64_t s_win57(const uint64_t *m, size_t i) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, (const unsigned char *)m + (i >> 3), 8); /* bit k of m is bit k % 8 of byte k / 8 */
+    return x >> (i & 7);
+#else
+    return s_win(m, i);
+#endif
+}
+
 /* The first set bit of m at or after i, which must exist (a blank). */
 static inline size_t s_next(const uint64_t *m, size_t i) {
     size_t w = i >> 6;
@@ -259,6 +271,13 @@ static size_t s_mask_win(const char *t, size_t s, size_t len, size_t n, uint64_t
     return (size_t)(q - out);
 }
 
+/* Can byte c start a unit (B K M G T k m u n)?  A cheap test before s_unit. */
+#define S_UNIT_FIRST(c)                                                                                              \
+    ((unsigned char)((c) - 'B') < 64 &&                                                                              \
+     ((1ull << 0 | 1ull << ('K' - 'B') | 1ull << ('M' - 'B') | 1ull << ('G' - 'B') | 1ull << ('T' - 'B') |            \
+       1ull << ('k' - 'B') | 1ull << ('m' - 'B') | 1ull << ('u' - 'B') | 1ull << ('n' - 'B')) >>                      \
+      (unsigned char)((c) - 'B') & 1))
+
 /* Length of the unit (mask.h) that the token at msg[s] consists of, followed
  * only by trailing punctuation up to the next blank or n; 0 when it is not
  * such a token. */
@@ -308,12 +327,12 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
             o += 3;
             break;
         }
-        uint64_t wb = s_win(bits.bl, i); /* bit 0 clear: msg[i] starts a word */
+        uint64_t wb = s_win57(bits.bl, i); /* bit 0 clear: msg[i] starts a word; bits past 56 may be 0 */
         size_t len = wb ? (size_t)__builtin_ctzll(wb) : s_next(bits.bl, i) - i, e = i + len;
         /* a unit right after a masked number is folded into it, keeping trailing punctuation (the
          * output ends with the last token, and one shorter than 3 bytes cannot end in "<*>") */
         size_t ul;
-        if (o >= 3 && !memcmp(out + o - 3, "<*>", 3) && (ul = s_unit(msg, i, n)) != 0) {
+        if (S_UNIT_FIRST(msg[i]) && o >= 3 && !memcmp(out + o - 3, "<*>", 3) && (ul = s_unit(msg, i, n)) != 0) {
             size_t s = i + ul;
             memcpy(out + o, msg + s, e - s);
             o += e - s;
@@ -324,8 +343,10 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
             if (msg[i] == '/' && len > 1) { /* a path */
                 memcpy(out + o, "<*>", 3);
                 l = 3;
-            } else if (len < 64) {
-                l = s_mask_win(msg, i, len, n, s_win(bits.st, i), s_win(bits.dg, i), out + o);
+            } else if (len < 64) { /* s_mask_win looks at bits 0..len */
+                int w57 = len < 56;
+                l = s_mask_win(msg, i, len, n, w57 ? s_win57(bits.st, i) : s_win(bits.st, i),
+                               w57 ? s_win57(bits.dg, i) : s_win(bits.dg, i), out + o);
             } else { /* a long word: byte by byte */
                 size_t end;
                 l = s_mask_tok(msg, i, n, out + o, &end);
@@ -339,7 +360,7 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
             words[nw].len = (uint32_t)len;
         }
         nw++;
-        if (len < 62 && !(wb >> len & 2)) { /* one blank, then the next word */
+        if (len < 55 && !(wb >> len & 2)) { /* one blank, then the next word (bit len + 1 of wb is valid) */
             i = e + 1;
             continue;
         }
