@@ -313,7 +313,8 @@ int gh_ps_guess_level(const char *s, size_t n) {
         for (; j < n && s_alpha((unsigned char)s[j]); j++) upper &= s_upper((unsigned char)s[j]);
         size_t wn = j - i;
         if (wn >= 3 && wn <= 8) {
-            int bracket = i > 0 && (s[i - 1] == '[' || s[i - 1] == '<') && j < n && (s[j] == ']' || s[j] == '>');
+            int bracket = !upper && i > 0 && (s[i - 1] == '[' || s[i - 1] == '<') && j < n && (s[j] == ']' || s[j] == '>');
+            if (!upper && !bracket && wn != 5) { i = j; continue; }   /* only "error" can match */
             uint64_t w = 0;   /* the word upper-cased, first letter in the low byte */
             for (size_t k = 0; k < wn; k++) w |= (uint64_t)(unsigned char)(s[i + k] & ~0x20) << (8 * k);
             if (upper || bracket) {

@@ -213,6 +213,7 @@ typedef struct {
     size_t kn;                    /* key path of the next value in p->scratch */
     size_t base[S_YJ_DEPTH + 1];  /* key path of each open object */
     unsigned first[S_YJ_DEPTH + 1]; /* its first key in keys[] */
+    uint64_t kmask[S_YJ_DEPTH + 1]; /* its keys' s_yj_kbit: no bit, no duplicate */
     unsigned nkeys;               /* keys of the open objects */
     struct { unsigned off, len; } keys[S_YJ_KEYS];
     size_t kbytes;
@@ -262,14 +263,25 @@ static int on_yj_start_map(void *ctx) {
     if (y->arr) return 1;
     y->base[y->depth] = y->kn;
     y->first[y->depth] = y->nkeys;
+    y->kmask[y->depth] = 0;
     return 1;
+}
+
+/* A key's bit in its object's kmask: of its length and end bytes. */
+static inline uint64_t s_yj_kbit(const unsigned char *k, size_t l) {
+    unsigned h = l ? (unsigned)l * 7u + k[0] * 3u + k[l - 1] : 0;
+    return (uint64_t)1 << (h & 63);
 }
 
 static int on_yj_key(void *ctx, const unsigned char *k, size_t l) {
     s_yj_t *y = ctx;
     if (y->arr) return 1;
-    for (unsigned i = y->first[y->depth]; i < y->nkeys; i++)
-        if (y->keys[i].len == l && !memcmp(y->kbuf + y->keys[i].off, k, l)) return S_YJ_STOP(y, S_YJ_DOM);
+    uint64_t bit = s_yj_kbit(k, l);
+    if (y->kmask[y->depth] & bit) {   /* maybe a duplicate: compare */
+        for (unsigned i = y->first[y->depth]; i < y->nkeys; i++)
+            if (y->keys[i].len == l && !memcmp(y->kbuf + y->keys[i].off, k, l)) return S_YJ_STOP(y, S_YJ_DOM);
+    }
+    y->kmask[y->depth] |= bit;
     if (y->nkeys == S_YJ_KEYS || l > S_YJ_KBYTES - y->kbytes) return S_YJ_STOP(y, S_YJ_DOM);
     memcpy(y->kbuf + y->kbytes, k, l);
     y->keys[y->nkeys].off = (unsigned)y->kbytes;

@@ -32,8 +32,9 @@
 /* ---- access log --------------------------------------------------------- */
 
 static size_t s_word(const char *s, size_t n, size_t i) {
-    while (i < n && s[i] != ' ') i++;
-    return i;
+    if (i >= n) return i;
+    const char *e = memchr(s + i, ' ', n - i);
+    return e ? (size_t)(e - s) : n;
 }
 
 static void s_add_nodash(gh_parser_t *p, const char *k, size_t kn, const char *v, size_t vn) {
@@ -45,9 +46,16 @@ static void s_add_nodash(gh_parser_t *p, const char *k, size_t kn, const char *v
  * closing quote or 0. */
 static size_t s_quoted(const char *s, size_t n, size_t i) {
     if (i >= n || s[i] != '"') return 0;
-    for (i++; i < n; i++) {
-        if (s[i] == '\\') { i++; continue; }
-        if (s[i] == '"') return i + 1;
+    /* the first '"' after an even run of backslashes (each escapes the next
+     * byte; the run starts after a byte that is not one, at worst the
+     * opening quote) */
+    for (size_t from = i + 1; from < n;) {
+        const char *q = memchr(s + from, '"', n - from);
+        if (!q) return 0;
+        size_t e = (size_t)(q - s), b = e;
+        while (s[b - 1] == '\\') b--;
+        if (((e - b) & 1) == 0) return e + 1;
+        from = e + 1;
     }
     return 0;
 }
@@ -84,7 +92,6 @@ static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
         !isdigit((unsigned char)line[st + 2]) || (st + 3 < n && line[st + 3] != ' '))
         return -1;
     int status = (line[st] - '0') * 100 + (line[st + 1] - '0') * 10 + (line[st + 2] - '0');
-    size_t by = st + 4, bye = by <= n ? s_word(line, n, by) : n;
 
     p->ts_ms = (gh_ps_days(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mi * 60 + ss -
                 (int64_t)zone * 60) * 1000;
@@ -92,6 +99,7 @@ static int s_access_at(gh_parser_t *p, const char *line, size_t n, size_t a) {
     p->level = status >= 500 ? GH_LVL_ERR : status >= 400 ? GH_LVL_WARNING : GH_LVL_INFO;
     p->msg = gh_pref_ext(line, n);
     if (!p->fields) return 0;
+    size_t by = st + 4, bye = by <= n ? s_word(line, n, by) : n;
     s_add_nodash(p, S_LIT("client"), line + a, ae - a);
     s_add_nodash(p, S_LIT("ident"), line + b, be - b);
     s_add_nodash(p, S_LIT("user"), line + c, ce - c);
