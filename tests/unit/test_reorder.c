@@ -35,7 +35,7 @@ static size_t nmsrc;
 static size_t max_items;
 
 /* What each side released, as text lines, in order. */
-static char got[MAXI * 2][64], want[MAXI * 2][64];
+static char got[MAXI * 2][160], want[MAXI * 2][160]; /* room for every field: nothing is cut */
 static size_t ngot, nwant;
 
 static void on_got(void *ud, const gh_cls_t *c) {
