@@ -942,6 +942,18 @@ static s_sub_t *s_sub_new(gh_anomaly_t *a, s_series_t *s, uint64_t hh, const cha
     return u;
 }
 
+/* One more event of template id in a bucket's template tally (the first
+ * S_TPL_SLOTS templates seen; level and class series only). */
+static void s_tally(s_tally_t *t, uint64_t id)
+{
+    for (int i = 0; i < S_TPL_SLOTS; i++) {
+        if (t[i].n && t[i].id != id) continue;
+        t[i].id = id;
+        t[i].n++;
+        return;
+    }
+}
+
 /* Count c, whose host hashes to hh, in its host's sub-series of s at bucket
  * idx: the first host is only remembered; the second turns sub-series on
  * (see anomaly.h, Hosts). */
@@ -977,12 +989,7 @@ static void s_host_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, uint
         memset(e->tpls, 0, sizeof e->tpls);
     }
     if (e->nex < GH_MAX_EXAMPLES) s_copy(e->ex[e->nex++], S_LINE_MAX, c->raw);
-    for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++) {
-        if (e->tpls[i].n && e->tpls[i].id != c->tpl_id) continue;
-        e->tpls[i].id = c->tpl_id;
-        e->tpls[i].n++;
-        break;
-    }
+    if (s->kind != 1) s_tally(e->tpls, c->tpl_id);
     if (c->ts_ms > u->last_ts) u->last_ts = c->ts_ms;
 }
 
@@ -1009,12 +1016,7 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
             placed = 1;
         }
     }
-    for (int i = 0; s->kind != 1 && i < S_TPL_SLOTS; i++) {
-        if (b->tpls[i].n && b->tpls[i].id != c->tpl_id) continue;
-        b->tpls[i].id = c->tpl_id;
-        b->tpls[i].n++;
-        break;
-    }
+    if (s->kind != 1) s_tally(b->tpls, c->tpl_id);
     if (c->ts_ms > s->last_ts) s->last_ts = c->ts_ms;
     /* per host: class and level series, and templates that are warning or
      * worse or carry a failure class (see anomaly.h, Hosts) */

@@ -279,6 +279,23 @@ static int s_bin(const gh_detector_t *s, uint64_t i)
     return (int)(ph * (uint64_t)s->bins / (uint64_t)s->cfg.period);
 }
 
+/* One step of a seasonal profile's learning at phase bin: an exponentially
+ * weighted mean of the residual d (1/(m+1) for the first 10 updates, then
+ * 0.1, halved once the profile is on), d clipped to 3 scales once the phase
+ * has 2 updates (scale < 0: no clipping, the window was empty). */
+static void s_profile_learn(double *prof, uint32_t *cnt, int bin, double d, double scale, int on)
+{
+    uint32_t m = cnt[bin];
+    if (scale >= 0 && m >= 2) {
+        if (d > 3 * scale) d = 3 * scale;
+        if (d < -3 * scale) d = -3 * scale;
+    }
+    double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
+    if (on) alpha *= 0.5;
+    prof[bin] += alpha * d;
+    cnt[bin] = m + 1;
+}
+
 /* Weekly bin of step i. */
 static int s_wbin(const gh_detector_t *s, uint64_t i)
 {
@@ -474,32 +491,14 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
      * any amplitude is learnt within a few periods (the residual is taken
      * after the weekly profile once that is on: NAB 67.5 / 56.5 against
      * 67.1 / 55.8 when the daily profile also chases the weekday) */
-    if (s->seas) {
-        double d = x - med - s->seas[bin] - (s->wseas_on ? s->wseas[wbin] : 0);
-        if (have > 0 && s->seas_n[bin] >= 2) {
-            if (d > 3 * scale) d = 3 * scale;
-            if (d < -3 * scale) d = -3 * scale;
-        }
-        uint32_t m = s->seas_n[bin];
-        double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
-        if (s->seas_on) alpha *= 0.5;
-        s->seas[bin] += alpha * d;
-        s->seas_n[bin] = m + 1;
-    }
+    if (s->seas)
+        s_profile_learn(s->seas, s->seas_n, bin, x - med - s->seas[bin] - (s->wseas_on ? s->wseas[wbin] : 0),
+                        have > 0 ? scale : -1, s->seas_on);
     /* weekly profile: the same learning, of what the daily profile (just
      * updated) leaves at this phase of the week */
-    if (s->wseas) {
-        double d = x - med - s->seas[bin] - s->wseas[wbin];
-        if (have > 0 && s->wseas_n[wbin] >= 2) {
-            if (d > 3 * scale) d = 3 * scale;
-            if (d < -3 * scale) d = -3 * scale;
-        }
-        uint32_t m = s->wseas_n[wbin];
-        double alpha = m < 10 ? 1.0 / (m + 1) : 0.1;
-        if (s->wseas_on) alpha *= 0.5;
-        s->wseas[wbin] += alpha * d;
-        s->wseas_n[wbin] = m + 1;
-    }
+    if (s->wseas)
+        s_profile_learn(s->wseas, s->wseas_n, wbin, x - med - s->seas[bin] - s->wseas[wbin],
+                        have > 0 ? scale : -1, s->wseas_on);
 
     /* window keeps the deseasonalised value; the sorted copies follow: the
      * value of step n - window leaves both, step n - (S_CHG_LEN - 1) joins
