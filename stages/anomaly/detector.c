@@ -303,6 +303,20 @@ static int s_wbin(const gh_detector_t *s, uint64_t i)
     return (int)(ph * (uint64_t)s->wbins / w);
 }
 
+/* A seasonal profile switches on: the window is re-expressed without it
+ * (each value minus the profile at its phase, binf giving the phase's bin)
+ * and sorted again. */
+static void s_profile_on(gh_detector_t *s, const double *prof, int (*binf)(const gh_detector_t *, uint64_t))
+{
+    const uint64_t W = (uint64_t)s->cfg.window;
+    int h = s->n < W ? (int)s->n : (int)W;
+    for (int j = 1; j <= h; j++) {
+        uint64_t step = s->n - (uint64_t)j;
+        s->win[step % W] -= prof[binf(s, step)];
+    }
+    s_resort(s);
+}
+
 /* Raw surprise of one value: log1p |z| (compresses heavy tails, keeps order). */
 static double s_raw(double z)
 {
@@ -517,24 +531,12 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     }
     s->n++;
     if (s->seas && !s->seas_on && s->n >= 2 * (uint64_t)c->period) {
-        /* switch seasonality on: re-express the window without the profile */
-        int h = s->n < (uint64_t)c->window ? (int)s->n : c->window;
-        for (int j = 1; j <= h; j++) {
-            uint64_t step = s->n - (uint64_t)j;
-            s->win[step % (uint64_t)c->window] -= s->seas[s_bin(s, step)];
-        }
+        s_profile_on(s, s->seas, s_bin);   /* two days seen: seasonality on */
         s->seas_on = 1;
-        s_resort(s);
     }
     if (s->wseas && !s->wseas_on && s->n >= 14 * (uint64_t)c->period) {
-        /* two weeks seen: the weekly profile joins the daily one */
-        int h = s->n < (uint64_t)c->window ? (int)s->n : c->window;
-        for (int j = 1; j <= h; j++) {
-            uint64_t step = s->n - (uint64_t)j;
-            s->win[step % (uint64_t)c->window] -= s->wseas[s_wbin(s, step)];
-        }
+        s_profile_on(s, s->wseas, s_wbin); /* two weeks seen: the weekly profile joins the daily one */
         s->wseas_on = 1;
-        s_resort(s);
     }
 
     /* contextual novelty: part of the reported score, not used by the
