@@ -121,6 +121,11 @@ void gh_enc_begin(gh_enc_t *e, int type, const char *src, uint64_t seq, int64_t 
     msgpack_sbuffer_write(&e->sb, hdr, sizeof hdr);
     e->type = type;
     e->n = 0;
+    if (++e->gen == 0) { /* wrapped: no entry may look current */
+        memset(&e->src_ref, 0, sizeof e->src_ref);
+        memset(e->tpl_ref, 0, sizeof e->tpl_ref);
+        e->gen = 1;
+    }
 }
 
 void gh_enc_finish(gh_enc_t *e) {
@@ -205,22 +210,46 @@ static unsigned char *s_w_str(unsigned char *p, gh_str_t s) {
 }
 
 #define S_HDR 9 /* the largest header of an int, uint, str or array */
+#define S_REF_MIN 4 /* shorter strings cost less whole than as an index */
+
+/* Writes s as the index of the item of this batch that wrote it whole (per
+ * *r, for this key), or whole, and then remembers it in *r. */
+static unsigned char *s_w_ref(gh_enc_t *e, unsigned char *p, gh_enc_ref_t *r, uint64_t key, gh_str_t s) {
+    if (s.n < S_REF_MIN) return s_w_str(p, s);
+    if (r->gen == e->gen && r->key == key && r->n == s.n && !memcmp(e->sb.data + r->off, s.p, s.n))
+        return s_w_u64(p, r->item);
+    p = s_w_str(p, s);
+    r->gen = e->gen;
+    r->key = key;
+    r->item = e->n;
+    r->off = (uint32_t)(p - s.n - (unsigned char *)e->sb.data);
+    r->n = s.n;
+    return p;
+}
 
 void gh_enc_record(gh_enc_t *e, const gh_record_t *r) {
     /* raw equal to msg (plain text, access logs) travels once: raw is nil
-     * and the decoder restores raw = msg */
+     * and the decoder restores raw = msg; a msg that is a piece of raw
+     * (syslog, auditd) travels as [offset, length] into it */
     int raw_is_msg = r->raw.n == r->msg.n && (r->raw.p == r->msg.p || !memcmp(r->raw.p, r->msg.p, r->msg.n));
-    size_t need = 8 * S_HDR + r->host.n + r->source.n + r->msg.n + (raw_is_msg ? 0 : r->raw.n);
+    uintptr_t mp = (uintptr_t)r->msg.p, rp = (uintptr_t)r->raw.p;
+    int msg_in_raw = !raw_is_msg && r->msg.n >= 8 && r->msg.n <= r->raw.n && mp >= rp &&
+                     mp - rp <= r->raw.n - r->msg.n;
+    size_t need = 9 * S_HDR + r->host.n + r->source.n + r->msg.n + (raw_is_msg ? 0 : r->raw.n);
     for (uint32_t i = 0; i < 2 * r->nfields; i++) need += S_HDR + r->fields[i].n;
     unsigned char *p0 = s_room(e, need), *p = p0;
     if (!p) return; /* out of memory: the item is left out */
     p = s_w_arr(p, 8);
     p = s_w_i64(p, r->ts_ms);
     p = s_w_str(p, r->host);
-    p = s_w_str(p, r->source);
+    p = s_w_ref(e, p, &e->src_ref, 0, r->source);
     p = s_w_u64(p, r->format);
     p = s_w_u64(p, r->level);
-    p = s_w_str(p, r->msg);
+    if (msg_in_raw) {
+        p = s_w_arr(p, 2);
+        p = s_w_u64(p, mp - rp);
+        p = s_w_u64(p, r->msg.n);
+    } else p = s_w_str(p, r->msg);
     if (raw_is_msg) *p++ = 0xc0;
     else p = s_w_str(p, r->raw);
     p = s_w_arr(p, 2 * r->nfields);
@@ -239,8 +268,9 @@ void gh_enc_cls(gh_enc_t *e, const gh_cls_t *c) {
     p = s_w_u64(p, c->level);
     p = s_w_str(p, c->cls);
     p = s_w_str(p, c->host);
-    p = s_w_str(p, c->tpl);
-    p = s_w_str(p, c->raw);
+    p = s_w_ref(e, p, &e->tpl_ref[(c->tpl_id ^ c->tpl_id >> 32) & 63], c->tpl_id, c->tpl);
+    if (c->raw.n) p = s_w_str(p, c->raw);
+    else *p++ = 0xc0;
     p = s_w_u64(p, c->keys);
     p = s_w_u64(p, c->src);
     e->sb.size += (size_t)(p - p0);
@@ -457,13 +487,32 @@ static int s_raw(gh_raw_t *r, const msgpack_object_array *a) {
            s_get_u64(s_at(a, 2), &r->offset) | s_get_u64(s_at(a, 3), &r->file_id);
 }
 
-static int s_record(gh_record_t *r, const msgpack_object_array *a, msgpack_zone *z) {
+/* A string field that may be given as the index of an earlier item of the
+ * batch whose same field holds it (items: the decoded array so far). */
+static int s_get_ref(const msgpack_object *o, gh_str_t *out, const void *items, size_t i, size_t stride,
+                     size_t field_off) {
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return s_get_str(o, out);
+    if (o->via.u64 >= i) return -1; /* only backwards */
+    memcpy(out, (const char *)items + o->via.u64 * stride + field_off, sizeof *out);
+    return 0;
+}
+
+static int s_record(gh_record_t *r, const msgpack_object_array *a, msgpack_zone *z, const gh_record_t *recs, size_t i) {
     uint64_t fmt = 0, lvl = 0;
     if (a->size < 7) return -1;
-    if (s_get_i64(&a->ptr[0], &r->ts_ms) | s_get_str(&a->ptr[1], &r->host) | s_get_str(&a->ptr[2], &r->source) |
-        s_get_u64(&a->ptr[3], &fmt) | s_get_u64(&a->ptr[4], &lvl) | s_get_str(&a->ptr[5], &r->msg) |
-        s_get_str(&a->ptr[6], &r->raw))
+    const msgpack_object *msg = &a->ptr[5];
+    if (s_get_i64(&a->ptr[0], &r->ts_ms) | s_get_str(&a->ptr[1], &r->host) |
+        s_get_ref(&a->ptr[2], &r->source, recs, i, sizeof *recs, offsetof(gh_record_t, source)) |
+        s_get_u64(&a->ptr[3], &fmt) | s_get_u64(&a->ptr[4], &lvl) | s_get_str(&a->ptr[6], &r->raw))
         return -1;
+    if (msg->type == MSGPACK_OBJECT_ARRAY) { /* [offset, length] into raw */
+        const msgpack_object_array *m = &msg->via.array;
+        if (m->size != 2 || a->ptr[6].type == MSGPACK_OBJECT_NIL || m->ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            m->ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || m->ptr[0].via.u64 > r->raw.n ||
+            m->ptr[1].via.u64 > r->raw.n - m->ptr[0].via.u64)
+            return -1;
+        r->msg = gh_str(r->raw.p + m->ptr[0].via.u64, m->ptr[1].via.u64);
+    } else if (s_get_str(msg, &r->msg)) return -1;
     if (a->ptr[6].type == MSGPACK_OBJECT_NIL) r->raw = r->msg; /* the encoder's "raw is msg" */
     if (lvl > GH_LVL_DEBUG) return -1;
     r->format = fmt < GH_FMT__COUNT ? (uint8_t)fmt : GH_FMT_PLAIN; /* newer formats read as plain */
@@ -476,18 +525,19 @@ static int s_record(gh_record_t *r, const msgpack_object_array *a, msgpack_zone 
     if (!f->via.array.size) return 0;
     gh_str_t *kv = msgpack_zone_malloc(z, f->via.array.size * sizeof *kv);
     if (!kv) return -2;
-    for (uint32_t i = 0; i < f->via.array.size; i++)
-        if (s_get_str(&f->via.array.ptr[i], &kv[i])) return -1;
+    for (uint32_t j = 0; j < f->via.array.size; j++)
+        if (s_get_str(&f->via.array.ptr[j], &kv[j])) return -1;
     r->fields = kv;
     r->nfields = f->via.array.size / 2;
     return 0;
 }
 
-static int s_cls(gh_cls_t *c, const msgpack_object_array *a) {
+static int s_cls(gh_cls_t *c, const msgpack_object_array *a, const gh_cls_t *cls, size_t i) {
     uint64_t lvl = 0, keys = 0;
     if (a->size < 7) return -1;
     if (s_get_i64(&a->ptr[0], &c->ts_ms) | s_get_u64(&a->ptr[1], &c->tpl_id) | s_get_u64(&a->ptr[2], &lvl) |
-        s_get_str(&a->ptr[3], &c->cls) | s_get_str(&a->ptr[4], &c->host) | s_get_str(&a->ptr[5], &c->tpl) |
+        s_get_str(&a->ptr[3], &c->cls) | s_get_str(&a->ptr[4], &c->host) |
+        s_get_ref(&a->ptr[5], &c->tpl, cls, i, sizeof *cls, offsetof(gh_cls_t, tpl)) |
         s_get_str(&a->ptr[6], &c->raw) | s_get_u64(s_at(a, 7), &keys) | s_get_u64(s_at(a, 8), &c->src))
         return -1;
     if (lvl > GH_LVL_DEBUG || keys > 0xff) return -1;
@@ -667,8 +717,8 @@ gh_decode_err_t gh_batch_decode(gh_batch_t *b, const void *buf, size_t len) {
         if (t == GH_T_ALERT) bad = s_alert((gh_alert_t *)arr + i, it);
         else if (it->type != MSGPACK_OBJECT_ARRAY) bad = -1;
         else if (t == GH_T_RAW) bad = s_raw((gh_raw_t *)arr + i, &it->via.array);
-        else if (t == GH_T_RECORD) bad = s_record((gh_record_t *)arr + i, &it->via.array, b->up.zone);
-        else if (t == GH_T_CLASSIFIED) bad = s_cls((gh_cls_t *)arr + i, &it->via.array);
+        else if (t == GH_T_RECORD) bad = s_record((gh_record_t *)arr + i, &it->via.array, b->up.zone, arr, i);
+        else if (t == GH_T_CLASSIFIED) bad = s_cls((gh_cls_t *)arr + i, &it->via.array, arr, i);
         else if (t == GH_T_RATE) bad = s_rate((gh_rate_t *)arr + i, &it->via.array);
         else bad = it->via.array.size < 1 || s_get_u64(&it->via.array.ptr[0], &((gh_ack_t *)arr + i)->seq);
         if (bad) {

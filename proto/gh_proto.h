@@ -67,7 +67,9 @@ typedef struct {
 } gh_raw_t;
 
 /* GH_T_RECORD item: [ts_ms, host, source, format, level, msg, raw, fields]
- * fields is a flat array [k1, v1, k2, v2, ...] of strings (may be empty). */
+ * fields is a flat array [k1, v1, k2, v2, ...] of strings (may be empty).
+ * On the wire source may be an earlier item's index (the same source), msg
+ * an [offset, length] slice of raw; decoded records always hold strings. */
 typedef struct {
     int64_t ts_ms;       /* event time, ms since the epoch, UTC */
     gh_str_t host, source, msg, raw;
@@ -77,7 +79,9 @@ typedef struct {
     const gh_str_t *fields; /* 2*nfields strings, k0 v0 k1 v1 ... */
 } gh_record_t;
 
-/* GH_T_CLASSIFIED item: [ts_ms, tpl_id, level, class, host, template, raw, keys, src] */
+/* GH_T_CLASSIFIED item: [ts_ms, tpl_id, level, class, host, template, raw, keys, src]
+ * On the wire template may be an earlier item's index (the same text); raw is
+ * empty (nil) on lines ghost-classify knows cannot be an alert's example. */
 typedef struct {
     int64_t ts_ms;
     uint64_t tpl_id;     /* stable template id */
@@ -86,7 +90,7 @@ typedef struct {
     gh_str_t cls;        /* failure class name, "" when none */
     gh_str_t host;
     gh_str_t tpl;        /* template text, variables written <*> */
-    gh_str_t raw;        /* raw line, for examples */
+    gh_str_t raw;        /* raw line, for examples; empty when it cannot be one */
     uint64_t src;        /* hash of the record's source (file): event time is
                             ordered within a source, not across sources, so
                             watermarks are kept per source */
@@ -129,6 +133,10 @@ typedef struct { uint64_t seq; } gh_ack_t;
 
 /* ---- encoding ---------------------------------------------------------- */
 
+/* A string an earlier item of the open batch wrote whole: where its bytes
+ * are in the buffer and which item wrote them (see gh_enc_t.ref). */
+typedef struct { uint64_t key; uint32_t gen, item, off, n; } gh_enc_ref_t;
+
 /* An encoder builds one batch at a time into its own growing buffer.  It may
  * be moved in memory between batches (not while one is open). */
 typedef struct {
@@ -140,6 +148,13 @@ typedef struct {
     int64_t opened_ns;   /* monotonic time the batch was opened */
     const gh_wm_t *wm;   /* watermarks the next gh_enc_begin() writes (may be NULL) */
     uint32_t nwm;
+    /* Back-references (proto/SCHEMA.md): a record's source, or a classified
+     * item's template text, that an earlier item of the same batch wrote whole
+     * travels as that item's index.  Entries of older batches are stale by
+     * their generation; a slot that is overwritten only costs bytes. */
+    uint32_t gen;
+    gh_enc_ref_t src_ref;          /* record: the last source written whole */
+    gh_enc_ref_t tpl_ref[64];      /* classified: template text, by tpl_id */
 } gh_enc_t;
 
 void gh_enc_init(gh_enc_t *e);

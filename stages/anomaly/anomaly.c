@@ -288,6 +288,19 @@ static void s_copy(char *dst, size_t cap, gh_str_t s)
     dst[n] = 0;
 }
 
+/* One more example line for a window.  ghost-classify sends the raw line only
+ * with lines that can be one of the first three of a window (per source, in
+ * event time): a line without it in a free slot means the two stages' window
+ * widths differ. */
+static void s_example(gh_anomaly_t *a, char ex[][S_LINE_MAX], uint32_t *nex, const gh_cls_t *c)
+{
+    if (!c->raw.n) {
+        a->st.examples_missing++;
+        return;
+    }
+    s_copy(ex[(*nex)++], S_LINE_MAX, c->raw);
+}
+
 /* ---- seen template ids ---------------------------------------------------- */
 
 /* A 64-bit mix (the murmur3 finalizer, a bijection) for slots of tables
@@ -988,7 +1001,7 @@ static void s_host_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, uint
         e->nex = 0;
         memset(e->tpls, 0, sizeof e->tpls);
     }
-    if (e->nex < GH_MAX_EXAMPLES) s_copy(e->ex[e->nex++], S_LINE_MAX, c->raw);
+    if (e->nex < GH_MAX_EXAMPLES) s_example(a, e->ex, &e->nex, c);
     if (s->kind != 1) s_tally(e->tpls, c->tpl_id);
     if (c->ts_ms > u->last_ts) u->last_ts = c->ts_ms;
 }
@@ -1002,7 +1015,7 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
     if (idx > s->hi) s->hi = idx;
     s_bucket_t *b = s_slot(s, idx);
     b->count += 1;
-    if (b->nex < GH_MAX_EXAMPLES) s_copy(b->ex[b->nex++], S_LINE_MAX, c->raw);
+    if (b->nex < GH_MAX_EXAMPLES) s_example(a, b->ex, &b->nex, c);
     int placed = 0;
     for (int i = 0; i < S_HOST_SLOTS && !placed; i++) {
         s_host_t *hs = &b->hosts[i];
@@ -1053,8 +1066,9 @@ static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const s_source_t 
     al.start_ms = al.end_ms = c->ts_ms;
     al.count = 1;
     al.score = 1;
-    al.nexamples = 1;
+    al.nexamples = ex[0] ? 1 : 0;
     al.examples[0] = gh_cstr(ex);
+    if (!ex[0]) a->st.examples_missing++;
     s_emit(a, &al);
 }
 

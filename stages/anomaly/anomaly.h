@@ -177,6 +177,9 @@ typedef struct {
     uint64_t host_covered;   /* per-host bursts left to their series' (or their
                                 template's) alert */
     uint64_t host_folded;    /* series bursts left to one host's open burst alert */
+    uint64_t examples_missing; /* lines that would have been a window's example but
+                                  came without their raw line (ghost-classify's
+                                  --bucket-s differs from this stage's) */
 } gh_anomaly_stats_t;
 
 typedef struct gh_anomaly gh_anomaly_t;

@@ -73,8 +73,14 @@ static void s_add_metrics(gh_stage_t *st) {
 
 static void on_tick(gh_stage_t *st) {
     (void)st;
+    static int warned;
     gh_anomaly_stats_t s;
     gh_anomaly_get_stats(s_an, &s);
+    if (s.examples_missing && !warned) {
+        warned = 1;
+        gh_warn("an alert's example line came without its raw line: ghost-classify's --bucket-s is not this "
+                "stage's (%ld s); set GHOST_BUCKET_S for both", s_bucket_s);
+    }
     gh_metric_set(s_m.series, (double)s.series);
     gh_metric_set(s_m.host_series, (double)s.host_series);
     gh_metric_set(s_m.host_evicted, (double)s.host_evicted);
@@ -134,6 +140,8 @@ static void on_drain(gh_stage_t *st) {
             (unsigned long long)s.host_untracked, (unsigned long long)s.host_covered,
             (unsigned long long)s.host_folded);
     on_tick(st);
+    if (s.examples_missing)
+        gh_warn("%llu example lines came without their raw line", (unsigned long long)s.examples_missing);
 }
 
 int main(int argc, char **argv) {

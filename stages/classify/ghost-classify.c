@@ -22,7 +22,7 @@
 
 static gh_stage_cfg_t s_cfg;
 static char *s_rules;
-static long s_max_templates, s_save_ms;
+static long s_max_templates, s_save_ms, s_bucket_s;
 static int s_class_cache;
 
 static const gh_opt_t s_opts[] = {
@@ -31,6 +31,8 @@ static const gh_opt_t s_opts[] = {
     { "max-templates", GH_OPT_INT, &s_max_templates, "20000", "templates kept; the least used are evicted" },
     { "class-cache", GH_OPT_BOOL, &s_class_cache, "1", "cache failure classes per template (0: match every record whole)" },
     { "save-ms", GH_OPT_INT, &s_save_ms, "2000", "how often changed templates are written to Redis" },
+    { "bucket-s", GH_OPT_INT, &s_bucket_s, "60",
+      "ghost-anomaly's window width (set both with GHOST_BUCKET_S): only lines that can be a window's example carry their raw line; 0: every line" },
     { NULL, 0, NULL, NULL, NULL },
 };
 
@@ -42,6 +44,22 @@ typedef struct {
     unsigned shard;
 } s_tpl_memo_t;
 
+/* Examples.  ghost-anomaly shows, for each series window (and each host's
+ * sub-series window), the first three lines it counts, and it counts the
+ * lines of one source in event-time order.  A line can be one of those only
+ * if fewer than three lines of its group -- (series, host, source, window),
+ * for its template, class and level series -- that came before it have an
+ * earlier event time.  Only such lines carry their raw line on to
+ * ghost-anomaly; the others travel without it (most of a classified item's
+ * bytes).  The three smallest event times per group are kept in a
+ * direct-mapped table: a group that loses its slot starts again from zero,
+ * which only sends more raw lines. */
+#define S_EX_SLOTS 4096
+typedef struct {
+    uint64_t tag;
+    int64_t t[3]; /* the three smallest event times seen, ascending; INT64_MAX: none */
+} s_exslot_t;
+
 typedef struct {
     gh_miner_t *miner;
     gh_classes_t *classes;
@@ -52,7 +70,32 @@ typedef struct {
     const char *cls_name[32];  /* class name (pointer from the rule set) -> shard */
     unsigned cls_shard[32], ncls;
     unsigned lvl_shard[8];
+    s_exslot_t ex[S_EX_SLOTS];
 } s_ctx_t;
+
+static uint64_t s_mix(uint64_t h) { /* murmur3's finaliser */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 33;
+}
+
+/* 1 when the line at ts may be one of its group's first three (see above). */
+static int s_example(s_ctx_t *c, uint64_t tag, int64_t ts) {
+    s_exslot_t *e = &c->ex[tag & (S_EX_SLOTS - 1)];
+    if (e->tag != tag) {
+        e->tag = tag;
+        e->t[0] = ts;
+        e->t[1] = e->t[2] = INT64_MAX;
+        return 1;
+    }
+    if (ts > e->t[2]) return 0;
+    if (ts < e->t[0]) e->t[2] = e->t[1], e->t[1] = e->t[0], e->t[0] = ts;
+    else if (ts < e->t[1]) e->t[2] = e->t[1], e->t[1] = ts;
+    else if (ts < e->t[2]) e->t[2] = ts;
+    return 1;
+}
 
 static uint64_t s_key_hash(const char *kind, const char *v, size_t n) {
     char key[512];
@@ -97,8 +140,9 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
     gh_out_t *out = gh_stage_out(st, 0);
     unsigned nshards = gh_out_n(out);
     if (nshards != c->nshards) s_memo_reset(c, nshards);
-    gh_str_t last_src = { NULL, 0 };
-    uint64_t src_h = 0;
+    gh_str_t last_src = { NULL, 0 }, last_host = { NULL, 0 };
+    uint64_t src_h = 0, host_h = 0;
+    int64_t bucket_ms = s_bucket_s > 0 ? s_bucket_s * 1000 : 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_record_t *r = &b->u.rec[i];
         gh_miner_hit_t hit;
@@ -115,6 +159,18 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
             src_h = gh_hash(r->source.p, r->source.n, 0);
         }
         gh_cls_t item = { r->ts_ms, id, r->level, 0, gh_cstr(cls), r->host, gh_str(tpl, tpl_n), r->raw, src_h };
+        if (bucket_ms) {
+            if (!last_host.p || r->host.n != last_host.n || memcmp(r->host.p, last_host.p, r->host.n)) {
+                last_host = r->host;
+                host_h = gh_hash(r->host.p, r->host.n, 1);
+            }
+            int64_t w = r->ts_ms / bucket_ms - (r->ts_ms < 0 && r->ts_ms % bucket_ms); /* as ghost-anomaly */
+            uint64_t g = s_mix(host_h ^ s_mix(src_h ^ (uint64_t)w * 0x9e3779b97f4a7c15ULL));
+            int ex = s_example(c, s_mix(g ^ id), r->ts_ms);
+            ex |= s_example(c, s_mix(g + 0x100 + (r->level & 7)), r->ts_ms);
+            if (cls) ex |= s_example(c, s_mix(g ^ (uint64_t)(uintptr_t)cls * 0x2545f4914f6cdd1dULL), r->ts_ms);
+            if (!ex) item.raw = gh_str(NULL, 0);
+        }
         /* the shard of each series this record counts in */
         unsigned shard[3] = { s_tpl_shard(c, id), cls ? s_cls_shard(c, cls) : 0, c->lvl_shard[r->level & 7] };
         uint8_t bits[3] = { GH_KEY_TEMPLATE, cls ? GH_KEY_CLASS : 0, GH_KEY_LEVEL };

@@ -321,7 +321,148 @@ static void test_record_thin_and_widths(void) {
     gh_enc_free(&e);
 }
 
+/* A frame of one item type, items written by the caller after the header. */
+static void s_hdr(msgpack_packer *pk, int type, uint32_t nitems) {
+    msgpack_pack_map(pk, 3);
+    msgpack_pack_str_with_body(pk, "v", 1);
+    msgpack_pack_uint8(pk, GH_PROTO_VERSION);
+    msgpack_pack_str_with_body(pk, "t", 1);
+    msgpack_pack_uint8(pk, (uint8_t)type);
+    msgpack_pack_str_with_body(pk, "items", 5);
+    msgpack_pack_array(pk, nitems);
+}
+
+/* Back-references: a source or template text an earlier item of the batch
+ * wrote travels as that item's index, a msg inside raw as [offset, length];
+ * decoded items hold the full strings either way, and forged references
+ * (forwards, to the item itself, out of raw's bounds) are refused. */
+static void test_backrefs(void) {
+    gh_enc_t e;
+    gh_batch_t b;
+    gh_enc_init(&e);
+    gh_batch_init(&b);
+    const char *lines[] = { "Nov 14 22:13:20 web1 sshd[42]: Failed password for root",
+                            "Nov 14 22:13:21 web1 sshd[43]: Accepted password for bob",
+                            "Nov 14 22:13:22 web2 cron[44]: job started" };
+    const char *srcs[] = { "/var/log/auth.log", "/var/log/auth.log", "/var/log/cron.log", "/var/log/auth.log" };
+    size_t total_whole = 0;
+    for (int thin = 0; thin < 2; thin++) {
+        gh_enc_begin(&e, GH_T_RECORD, "ingest-0", 1, 0);
+        for (int i = 0; i < 4; i++) {
+            const char *l = lines[i % 3];
+            /* thin: msg points into raw; whole: a copy elsewhere (same bytes) */
+            static char copy[4][128];
+            snprintf(copy[i], sizeof copy[i], "%s", strstr(l, ": ") + 2);
+            gh_record_t r = { .ts_ms = 1700000000000 + i, .host = gh_cstr("web1"), .source = gh_cstr(srcs[i]),
+                              .msg = thin ? gh_cstr(strstr(l, ": ") + 2) : gh_cstr(copy[i]), .raw = gh_cstr(l),
+                              .level = 6 };
+            gh_enc_record(&e, &r);
+        }
+        gh_enc_finish(&e);
+        if (!thin) {
+            total_whole = e.sb.size;
+            continue;
+        }
+        CHECK(e.sb.size + 60 < total_whole); /* three msgs as slices: ~25 bytes each saved */
+        CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+        CHECK_EQ(b.n, 4);
+        for (size_t i = 0; i < b.n && i < 4; i++) {
+            const char *l = lines[i % 3], *m = strstr(l, ": ") + 2;
+            CHECK_MEM(b.u.rec[i].source.p, b.u.rec[i].source.n, srcs[i], strlen(srcs[i]));
+            CHECK_MEM(b.u.rec[i].raw.p, b.u.rec[i].raw.n, l, strlen(l));
+            CHECK_MEM(b.u.rec[i].msg.p, b.u.rec[i].msg.n, m, strlen(m));
+        }
+    }
+    /* templates: the same id and text travel once per batch; a new revision
+     * of the text (same id) and another id in the same slot (id + 64) whole */
+    const uint64_t ids[] = { 7, 7, 71, 7, 7, 71, 7 };
+    const char *tpls[] = { "Failed password for <*>", "Failed password for <*>", "job <*> started",
+                           "Failed password for <*>", "Failed <*> for <*>", "job <*> started", "Failed <*> for <*>" };
+    for (int batch = 0; batch < 2; batch++) { /* the second batch writes its texts whole again */
+        gh_enc_begin(&e, GH_T_CLASSIFIED, "classify-0", 2 + (uint64_t)batch, 0);
+        for (int i = 0; i < 7; i++) {
+            gh_cls_t c = { 1700000000000 + i, ids[i], GH_LVL_INFO, GH_KEY_TEMPLATE, gh_cstr(""), gh_cstr("web1"),
+                           gh_cstr(tpls[i]), i % 2 ? gh_cstr("a raw line") : gh_str(NULL, 0), 5 };
+            gh_enc_cls(&e, &c);
+        }
+        gh_enc_finish(&e);
+        CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+        CHECK_EQ(b.n, 7);
+        for (size_t i = 0; i < b.n && i < 7; i++) {
+            CHECK(b.u.cls[i].tpl_id == ids[i]);
+            CHECK_MEM(b.u.cls[i].tpl.p, b.u.cls[i].tpl.n, tpls[i], strlen(tpls[i]));
+            CHECK_EQ(b.u.cls[i].raw.n, i % 2 ? 10u : 0u);
+        }
+        /* "Failed password for <*>" is written whole by item 0, and again by
+         * item 3 because id 71 took its slot at item 2; item 1 refers to 0 */
+        int whole = 0;
+        for (const char *h = e.sb.data; (h = memmem(h, e.sb.size - (size_t)(h - e.sb.data), tpls[0], strlen(tpls[0])));
+             h++)
+            whole++;
+        CHECK_EQ(whole, 2);
+    }
+
+    /* forged frames */
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    struct { int what; gh_decode_err_t want; } cases[] = {
+        { 0, GH_DEC_OK },       /* source index 0 from item 1: fine */
+        { 1, GH_DEC_BAD_TYPE }, /* source index pointing at the item itself */
+        { 2, GH_DEC_BAD_TYPE }, /* msg slice past raw's end */
+        { 3, GH_DEC_BAD_TYPE }, /* msg slice with raw nil */
+        { 4, GH_DEC_BAD_TYPE }, /* msg slice of three numbers */
+        { 5, GH_DEC_OK },       /* msg slice covering all of raw */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        s_hdr(&pk, GH_T_RECORD, 2);
+        for (int i = 0; i < 2; i++) {
+            msgpack_pack_array(&pk, 8);
+            msgpack_pack_int64(&pk, 1);
+            msgpack_pack_str_with_body(&pk, "h", 1);
+            if (i == 1 && cases[k].what <= 1) msgpack_pack_uint8(&pk, (uint8_t)cases[k].what);
+            else msgpack_pack_str_with_body(&pk, "src", 3);
+            msgpack_pack_uint8(&pk, 0);
+            msgpack_pack_uint8(&pk, 6);
+            int slice = i == 1 && cases[k].what >= 2;
+            if (slice) {
+                int w = cases[k].what;
+                msgpack_pack_array(&pk, w == 4 ? 3 : 2);
+                msgpack_pack_uint8(&pk, w == 5 ? 0 : 4);
+                msgpack_pack_uint8(&pk, w == 5 ? 10 : w == 2 ? 7 : 3);
+                if (w == 4) msgpack_pack_uint8(&pk, 1);
+            } else msgpack_pack_str_with_body(&pk, "msg", 3);
+            if (slice && cases[k].what == 3) msgpack_pack_nil(&pk);
+            else msgpack_pack_str_with_body(&pk, "0123456789", 10);
+            msgpack_pack_array(&pk, 0);
+        }
+        gh_decode_err_t rc = s_decode(&b, sb.data, sb.size);
+        CHECK_EQ(rc, cases[k].want);
+        if (rc == GH_DEC_OK && cases[k].what == 0) CHECK_MEM(b.u.rec[1].source.p, b.u.rec[1].source.n, "src", 3);
+        if (rc == GH_DEC_OK && cases[k].what == 5) CHECK_MEM(b.u.rec[1].msg.p, b.u.rec[1].msg.n, "0123456789", 10);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* a classified item whose template points forwards */
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    s_hdr(&pk, GH_T_CLASSIFIED, 1);
+    msgpack_pack_array(&pk, 7);
+    msgpack_pack_int64(&pk, 1);
+    msgpack_pack_uint8(&pk, 7);
+    msgpack_pack_uint8(&pk, 6);
+    msgpack_pack_str_with_body(&pk, "", 0);
+    msgpack_pack_str_with_body(&pk, "h", 1);
+    msgpack_pack_uint8(&pk, 0);
+    msgpack_pack_nil(&pk);
+    CHECK_EQ(s_decode(&b, sb.data, sb.size), GH_DEC_BAD_TYPE);
+    msgpack_sbuffer_destroy(&sb);
+    gh_batch_release(&b);
+    gh_enc_free(&e);
+}
+
 int main(void) {
+    test_backrefs();
     test_record_thin_and_widths();
     test_raw_roundtrip();
     test_record_cls_rate_roundtrip();
