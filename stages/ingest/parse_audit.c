@@ -73,6 +73,16 @@ static inline int s_level_key(const char *k, size_t kn) {
     }
 }
 
+/* The quote c that closes a value whose text starts at s[j] (s[j - 1] is the
+ * opening quote), or n: the first c that no backslash precedes.  A backslash
+ * before a quote escapes it whatever comes before the backslash, so this is
+ * the byte by byte walk that steps over "\\c" pairs, found with memchr. */
+static size_t s_close_quote(const char *s, size_t j, size_t n, char c) {
+    for (const char *q; j < n && (q = memchr(s + j, c, n - j)); j = (size_t)(q - s) + 1)
+        if (q[-1] != '\\') return (size_t)(q - s);
+    return n;
+}
+
 /* Extract key=value pairs from s[0..n) (see the file comment). */
 static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
     size_t i = 0;
@@ -86,13 +96,12 @@ static void s_kv(gh_parser_t *p, const char *s, size_t n, int depth) {
         if (vs >= n) break;
         char c = s[vs];
         if (c == '\'' || c == '"') {
-            size_t j = vs + 1;
-            while (j < n && s[j] != c) j += (s[j] == '\\' && j + 1 < n && s[j + 1] == c) ? 2 : 1;
+            size_t j = s_close_quote(s, vs + 1, n, c);
             if (j >= n) {
                 /* unterminated: the reference regex may still close on an escaped quote */
-                j = vs + 1;
-                while (j < n && s[j] != c) j++;
-                if (j >= n) { i = vs; continue; }
+                const char *q = memchr(s + vs + 1, c, n - vs - 1);
+                if (!q) { i = vs; continue; }
+                j = (size_t)(q - s);
             }
             ve = j + 1;
         } else if (s_isspace((unsigned char)c)) {
