@@ -279,6 +279,35 @@ int gh_ps_level_num(double v) {
 static inline int s_alpha(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
 static inline int s_upper(unsigned char c) { return (unsigned)(c - 'A') < 26u; }
 
+/* Where gh_ps_guess_level looks next: the first byte in s[i..lim) that is an
+ * upper-case letter, 'e', '[' or '<', or lim.  A level word is all upper
+ * case, or "error" in any case, or in brackets; so a word that starts with
+ * none of these (most words), and the blanks, digits and punctuation
+ * between words, can be passed over without a look at each byte: eight
+ * bytes at a time, A-Z and '[' (0x41..0x5b) as a range of the low seven bits
+ * (no carry between bytes; bytes >= 0x80 masked out), 'e' and '<' as zero
+ * bytes of w ^ c, whose lowest flag is always a true one. */
+static size_t s_level_cand(const char *s, size_t i, size_t lim) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__   /* the first byte is the lowest */
+    for (; i + 8 <= lim; i += 8) {
+        uint64_t w, lo, e, lt, m;
+        memcpy(&w, s + i, 8);
+        lo = w & ~high;
+        m = (lo + ones * (0x80 - 0x41)) & ~(lo + ones * (0x7f - 0x5b)) & ~w & high;
+        e = w ^ (ones * 'e');
+        lt = w ^ (ones * '<');
+        m |= ((e - ones) & ~e & high) | ((lt - ones) & ~lt & high);
+        if (m) return i + (size_t)__builtin_ctzll(m) / 8;
+    }
+#endif
+    for (; i < lim; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (s_upper(c) || c == 'e' || c == '[' || c == '<') return i;
+    }
+    return lim;
+}
+
 /* Level words recognised in free text: only these (not "err", "alert", "info"
  * that read as ordinary words), as whole words, upper case or in brackets.
  * A candidate word (3..8 letters) is compared upper-cased, as one 64-bit
@@ -306,8 +335,14 @@ int gh_ps_guess_level(const char *s, size_t n) {
     const uint64_t error = S_W8('E', 'R', 'R', 'O', 'R', 0, 0, 0);
 #undef S_W8
     size_t lim = n < 512 ? n : 512;   /* the level sits near the start */
-    for (size_t i = 0; i < lim;) {
-        if (!s_alpha((unsigned char)s[i])) { i++; continue; }
+    for (size_t i = 0; (i = s_level_cand(s, i, lim)) < lim;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '[' || c == '<') {   /* a word right after it may be a level in brackets */
+            if (++i >= lim || !s_alpha((unsigned char)s[i])) continue;
+        } else if (i > 0 && s_alpha((unsigned char)s[i - 1])) {
+            i++;   /* inside a word: not where one starts */
+            continue;
+        }
         size_t j = i;
         int upper = 1;
         for (; j < n && s_alpha((unsigned char)s[j]); j++) upper &= s_upper((unsigned char)s[j]);
