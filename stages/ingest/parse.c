@@ -218,7 +218,7 @@ static void s_lower(const char *s, size_t n, char *b) {
 
 static int s_lword(const s_lword_t *t, size_t nt, const char *b, size_t n) {
     for (size_t i = 0; i < nt; i++)
-        if (t[i].n == n && !memcmp(t[i].w, b, n)) return t[i].lvl;
+        if (t[i].n == n && t[i].w[0] == b[0] && !memcmp(t[i].w, b, n)) return t[i].lvl;
     return -1;
 }
 
