@@ -522,8 +522,9 @@ static int s_may_start(gh_clscache_t *cc, const unsigned char *u, size_t n, size
  * start at a byte of the start bitmap, and (cc->wb) at a word boundary, the
  * start of v counting as a non-word byte before it: a value without such a
  * place ("946699", a hex id) is answered without PCRE2, and so is one where
- * no such place passes s_may_start ("45557", "SHA256:1f..."). */
-static int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
+ * no such place passes s_may_start ("45557", "SHA256:1f...").  Inlined into
+ * both loops of gh_clscache_match (called, it costs more than it saves). */
+static inline __attribute__((always_inline)) int s_value_hits(gh_clscache_t *cc, const char *v, size_t n) {
     if (!n) return 0;
     const unsigned char *u = (const unsigned char *)v;
     size_t i = 0; /* the first place a match may start */
@@ -592,6 +593,21 @@ const char *gh_clscache_match(gh_clscache_t *cc, uint64_t tpl_id, uint64_t tpl_r
     size_t nv = 0, ntok = 0, i = 0;
     if (words && nwords != GH_MASK_WORDS_UNKNOWN) {
         ntok = nwords;
+        /* stable, and the words line up: what the code below does, each value checked as its span
+         * is found (no span arrays; s_value_hits is inlined into this loop too) */
+        if (ntok == en->ntok && en->mode == S_STABLE && n <= UINT32_MAX) {
+            for (uint64_t vm = en->varmask; vm; vm &= vm - 1) {
+                unsigned k = (unsigned)__builtin_ctzll(vm);
+                uint32_t a, z;
+                s_var_span(en, k, words[k].off, words[k].off + words[k].len, &a, &z);
+                if (s_value_hits(cc, msg + a, z - a)) {
+                    cc->full++;
+                    return gh_classes_match(cc->c, msg, n);
+                }
+            }
+            cc->cached++;
+            return en->cls;
+        }
         if (ntok == en->ntok)
             for (uint64_t vm = en->varmask; vm; vm &= vm - 1) {
                 unsigned k = (unsigned)__builtin_ctzll(vm);

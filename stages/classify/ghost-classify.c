@@ -82,7 +82,7 @@ static uint64_t s_mix(uint64_t h) { /* murmur3's finaliser */
 }
 
 /* 1 when the line at ts may be one of its group's first three (see above). */
-static int s_example(s_ctx_t *c, uint64_t tag, int64_t ts) {
+static inline __attribute__((always_inline)) int s_example(s_ctx_t *c, uint64_t tag, int64_t ts) {
     s_exslot_t *e = &c->ex[tag & (S_EX_SLOTS - 1)];
     if (e->tag != tag) {
         e->tag = tag;

@@ -16,6 +16,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define S_AVX2 1 /* s_bits_avx2, when the CPU has it */
+#endif
 
 /* Byte classes.  C_DIGIT must stay bit 0: it is added up as a digit count. */
 enum {
@@ -195,6 +199,55 @@ static void s_bits(const char *t, size_t n, s_bits_t *b) {
     b->dg[w] = 0;
 }
 
+#if defined(S_AVX2)
+/* s_bits, 32 bytes a step: each byte's class from two 16-entry tables
+ * indexed by its high and low nibble (a bit of the AND of both entries
+ * stands for one high nibble and a set of low nibbles):
+ *   1: \t \n \v \f \r  2: ' '  4: " ' ( ) ,  8: : ; < = >  16: 0-9
+ *   32: [ ]  64: { | }
+ * Blanks are 1|2, segment ends every bit but 16 (blanks and the delimiters
+ * of s_block), digits 16.  Same bits as s_bits. */
+__attribute__((target("avx2"))) static void s_bits_avx2(const char *t, size_t n, s_bits_t *b) {
+    const __m256i hi_tab = _mm256_setr_epi8(1, 0, 2 | 4, 8 | 16, 0, 32, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, /**/
+                                            1, 0, 2 | 4, 8 | 16, 0, 32, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0);
+#define S_LO(l)                                                                                                      \
+    (((l) >= 9 && (l) <= 13 ? 1 : 0) | ((l) == 0 ? 2 : 0) |                                                          \
+     ((l) == 2 || (l) == 7 || (l) == 8 || (l) == 9 || (l) == 12 ? 4 : 0) | ((l) >= 10 && (l) <= 14 ? 8 : 0) |       \
+     ((l) <= 9 ? 16 : 0) | ((l) == 11 || (l) == 13 ? 32 : 0) | ((l) >= 11 && (l) <= 13 ? 64 : 0))
+#define S_LO16 S_LO(0), S_LO(1), S_LO(2), S_LO(3), S_LO(4), S_LO(5), S_LO(6), S_LO(7), S_LO(8), S_LO(9), S_LO(10),   \
+               S_LO(11), S_LO(12), S_LO(13), S_LO(14), S_LO(15)
+    const __m256i lo_tab = _mm256_setr_epi8(S_LO16, S_LO16);
+#undef S_LO16
+#undef S_LO
+    const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256(), dig = _mm256_set1_epi8(16),
+                  blank = _mm256_set1_epi8(1 | 2), end = _mm256_set1_epi8((char)~16), dot = _mm256_set1_epi8('.');
+    uint64_t prev = 0;
+    size_t w;
+    for (w = 0; w <= n / 64; w++) {
+        const unsigned char *p = (const unsigned char *)t + 64 * w;
+        uint64_t nb = 0, ns = 0, d = 0, e = 0; /* nb, ns: not a blank, not a segment end */
+        for (int j = 0; j < 64; j += 32) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(p + j)),
+                    x1 = _mm256_loadu_si256((const __m256i *)(p + j + 1));
+            __m256i c = _mm256_and_si256(_mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)),
+                                         _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(x, nib)));
+            nb |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, blank), zero)) << j;
+            ns |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, end), zero)) << j;
+            d |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, dig), dig)) << j;
+            e |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_and_si256(_mm256_cmpeq_epi8(x, dot), _mm256_cmpeq_epi8(x1, dot)))
+                 << j;
+        }
+        b->bl[w] = ~nb;
+        b->st[w] = ~ns | e | e << 1 | prev >> 63; /* as s_bits */
+        b->dg[w] = d;
+        prev = e;
+    }
+    b->bl[w] = b->st[w] = ~0ull;
+    b->dg[w] = 0;
+}
+#endif
+
 /* The 64 bits of m from bit i on (i below n). */
 static inline uint64_t s_win(const uint64_t *m, size_t i) {
     size_t w = i >> 6;
@@ -310,7 +363,11 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
     if (n) memcpy(buf, msg, n);
     memset(buf + n, ' ', 80);
     msg = buf;
-    s_bits(msg, n, &bits);
+#if defined(S_AVX2)
+    if (__builtin_cpu_supports("avx2")) s_bits_avx2(msg, n, &bits);
+    else
+#endif
+        s_bits(msg, n, &bits);
     for (uint64_t x; i < n; i += 64) /* to the first word */
         if ((x = ~s_win(bits.bl, i)) != 0) {
             i += (size_t)__builtin_ctzll(x);
