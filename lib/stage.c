@@ -36,6 +36,7 @@ struct gh_stage {
     gh_stage_ops_t ops;
     void *zctx, *pull;
     gh_out_t *out[2];
+    int out_type[2];     /* item type of each output (gh_type_t), 0: none */
     gh_redis_t *redis;
     gh_zap_t *zap;
     gh_curve_t curve;
@@ -192,6 +193,8 @@ gh_stage_t *gh_stage_new(gh_stage_cfg_t *cfg, const gh_stage_ops_t *ops, int out
         gh_error("cannot bind %s: %s", cfg->bind, zmq_strerror(errno));
         goto fail;
     }
+    st->out_type[0] = out_type;
+    st->out_type[1] = out2_type;
     if (out_type) {
         char *next = NULL;
         if (!cfg->connect) cfg->connect = next = s_default_endpoint(cfg->run_dir, def_next, 0);
@@ -343,16 +346,25 @@ static void s_note_alive(gh_stage_t *st, gh_str_t src) {
 /* Handles one frame; returns 1 when every producer has ended. */
 /* A source's input watermark advanced: pass it on downstream, and tell the
  * stage (anomaly closes its windows on it). */
+/* Watermarks travel with event streams only (raw lines, records,
+ * classified items): ghost-anomaly orders and counts by them, and what it
+ * sends on -- rate samples of closed windows, alerts -- is already a result
+ * in event time, so its outputs carry none (they were an empty batch per
+ * linger to ghost-predict and ghost-alert, which never read them). */
+static int s_wm_out(const gh_stage_t *st, int i) {
+    return st->out[i] && st->out_type[i] != GH_T_RATE && st->out_type[i] != GH_T_ALERT;
+}
+
 static void on_wm_advance(void *ud, uint64_t src, int64_t ts, int64_t first) {
     gh_stage_t *st = ud;
     for (int i = 0; i < 2; i++)
-        if (st->out[i]) gh_out_set_wm(st->out[i], src, ts, first);
+        if (s_wm_out(st, i)) gh_out_set_wm(st->out[i], src, ts, first);
     if (st->on_wm) st->on_wm(st, src, ts, first);
 }
 
 void gh_stage_watermark(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t first_ms) {
     for (int i = 0; i < 2; i++)
-        if (st->out[i]) gh_out_set_wm(st->out[i], src, ts_ms, first_ms);
+        if (s_wm_out(st, i)) gh_out_set_wm(st->out[i], src, ts_ms, first_ms);
 }
 
 void gh_stage_on_watermark(gh_stage_t *st, void (*fn)(gh_stage_t *st, uint64_t src, int64_t ts_ms, int64_t first_ms),
