@@ -269,8 +269,8 @@ void gh_enc_cls(gh_enc_t *e, const gh_cls_t *c) {
     p = s_w_str(p, c->cls);
     p = s_w_str(p, c->host);
     p = s_w_ref(e, p, &e->tpl_ref[(c->tpl_id ^ c->tpl_id >> 32) & 63], c->tpl_id, c->tpl);
-    if (c->raw.n) p = s_w_str(p, c->raw);
-    else *p++ = 0xc0;
+    if (c->raw.p) p = s_w_str(p, c->raw);
+    else *p++ = 0xc0; /* no raw line (not an empty one): nil */
     p = s_w_u64(p, c->keys);
     p = s_w_u64(p, c->src);
     e->sb.size += (size_t)(p - p0);
@@ -541,6 +541,7 @@ static int s_cls(gh_cls_t *c, const msgpack_object_array *a, const gh_cls_t *cls
         s_get_str(&a->ptr[6], &c->raw) | s_get_u64(s_at(a, 7), &keys) | s_get_u64(s_at(a, 8), &c->src))
         return -1;
     if (lvl > GH_LVL_DEBUG || keys > 0xff) return -1;
+    if (a->ptr[6].type == MSGPACK_OBJECT_NIL) c->raw = gh_str(NULL, 0); /* sent without it */
     c->level = (uint8_t)lvl;
     c->keys = (uint8_t)keys;
     return 0;

@@ -81,7 +81,7 @@ typedef struct {
 
 /* GH_T_CLASSIFIED item: [ts_ms, tpl_id, level, class, host, template, raw, keys, src]
  * On the wire template may be an earlier item's index (the same text); raw is
- * empty (nil) on lines ghost-classify knows cannot be an alert's example. */
+ * nil on lines ghost-classify knows cannot be an alert's example. */
 typedef struct {
     int64_t ts_ms;
     uint64_t tpl_id;     /* stable template id */
@@ -90,7 +90,8 @@ typedef struct {
     gh_str_t cls;        /* failure class name, "" when none */
     gh_str_t host;
     gh_str_t tpl;        /* template text, variables written <*> */
-    gh_str_t raw;        /* raw line, for examples; empty when it cannot be one */
+    gh_str_t raw;        /* raw line, for examples; raw.p NULL when it was sent
+                            without it (it cannot be one), "" for an empty line */
     uint64_t src;        /* hash of the record's source (file): event time is
                             ordered within a source, not across sources, so
                             watermarks are kept per source */

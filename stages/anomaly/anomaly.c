@@ -294,7 +294,7 @@ static void s_copy(char *dst, size_t cap, gh_str_t s)
  * widths differ. */
 static void s_example(gh_anomaly_t *a, char ex[][S_LINE_MAX], uint32_t *nex, const gh_cls_t *c)
 {
-    if (!c->raw.n) {
+    if (!c->raw.p) {
         a->st.examples_missing++;
         return;
     }
@@ -1066,9 +1066,9 @@ static void s_new_template(gh_anomaly_t *a, const gh_cls_t *c, const s_source_t 
     al.start_ms = al.end_ms = c->ts_ms;
     al.count = 1;
     al.score = 1;
-    al.nexamples = ex[0] ? 1 : 0;
+    al.nexamples = c->raw.p ? 1 : 0;
     al.examples[0] = gh_cstr(ex);
-    if (!ex[0]) a->st.examples_missing++;
+    if (!c->raw.p) a->st.examples_missing++;
     s_emit(a, &al);
 }
 

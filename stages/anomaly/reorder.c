@@ -1,7 +1,7 @@
 /* reorder.c -- see reorder.h.  One binary min-heap per source; sources are
  * few (files), so they sit in an array searched linearly.  Heap entries carry
  * their sort key inline (event time, template id), so sifting compares
- * within the heap array; the tie (a hash of the raw line) is computed only
+ * within the heap array; the tie (s_tie: a hash of the raw line) is computed only
  * when two entries' time and template are equal, and kept on the item.  In front of
  * each heap sits a run: a FIFO of entries in event-time order (each with a
  * time not less than the run's last), which is what one classify worker
@@ -21,7 +21,7 @@
 
 typedef struct {
     gh_cls_t c;          /* strings point into data[] */
-    uint64_t tie;        /* hash of the raw line, when has_tie */
+    uint64_t tie;        /* s_tie, when has_tie */
     uint32_t size;       /* bytes of data[] */
     uint32_t has_tie;
     char data[];
@@ -130,10 +130,16 @@ void gh_reorder_destroy(gh_reorder_t **rp) {
 size_t gh_reorder_held(const gh_reorder_t *r) { return r->held; }
 uint64_t gh_reorder_forced(const gh_reorder_t *r) { return r->forced; }
 
-/* The tie of an item, computed on first use. */
+/* The tie of an item, computed on first use: a hash of its raw line, so that
+ * lines of one time and template leave in an order that does not depend on
+ * how they arrived.  Lines sent without their raw line (they cannot be an
+ * example: ghost-classify) are told apart by host, which is what the order
+ * among them can change (a bucket's host slots); those of one host are alike
+ * for everything the order decides. */
 static uint64_t s_tie(s_item_t *it) {
     if (!it->has_tie) {
-        it->tie = gh_hash_fast(it->c.raw.p, it->c.raw.n, it->c.keys);
+        gh_str_t by = it->c.raw.p ? it->c.raw : it->c.host;
+        it->tie = gh_hash_fast(by.p, by.n, it->c.keys + (it->c.raw.p ? 0 : 0x100));
         it->has_tie = 1;
     }
     return it->tie;
@@ -331,7 +337,7 @@ int gh_reorder_push(gh_reorder_t *r, const gh_cls_t *c, gh_reorder_fn fn, void *
         it->c.cls = s_put(&p, c->cls);
         it->c.host = s_put(&p, c->host);
         it->c.tpl = s_put(&p, c->tpl);
-        it->c.raw = s_put(&p, c->raw);
+        it->c.raw = c->raw.p ? s_put(&p, c->raw) : c->raw; /* sent without its raw line: stays so */
     }
     s_ent_t e = { c->ts_ms, c->tpl_id, it };
     int placed = it ? s_run_push(s, &e) : -1;

@@ -4,9 +4,10 @@
  * With N classify workers, the lines of one file reach ghost-anomaly through
  * N paths that run at different speeds; in a replay the paths can be hours of
  * event time apart.  Items are held per source in a heap ordered by (event
- * time, template id, a hash of the line) and released when the pipeline's
- * watermark for that source passes them (lib/wm.h: upstream has sent every
- * item of the source up to it).  The anomaly logic then sees the same ordered
+ * time, template id, a hash of the line -- or of the host, for a line sent
+ * without its raw text) and released when the pipeline's watermark for that
+ * source passes them (lib/wm.h: upstream has sent every item of the source up
+ * to it).  The anomaly logic then sees the same ordered
  * stream whether 1 or N workers ran classify, so the alerts are the same.
  * Memory is bounded: past max_items held, the oldest items of the fullest
  * source are released early (counted).

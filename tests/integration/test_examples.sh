@@ -8,6 +8,9 @@
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 python3 "$GHOST_SRC/tests/gen_logs.py" "$T/in" --hours 4 --seed 31 --host-burst-at 0.5 >/dev/null
+# empty lines are lines too: an empty raw line is not a missing one
+printf 'Nov 14 22:13:20 web1 sshd[42]: session opened\n\n\nNov 14 22:13:21 web1 sshd[43]: session closed\n' \
+  >"$T/in/empty.log"
 # a bin directory whose ghost-classify gets extra arguments
 wrap() { # dir classify-args...
   local d=$1; shift

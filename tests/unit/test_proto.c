@@ -392,6 +392,7 @@ static void test_backrefs(void) {
             CHECK(b.u.cls[i].tpl_id == ids[i]);
             CHECK_MEM(b.u.cls[i].tpl.p, b.u.cls[i].tpl.n, tpls[i], strlen(tpls[i]));
             CHECK_EQ(b.u.cls[i].raw.n, i % 2 ? 10u : 0u);
+            CHECK(i % 2 ? b.u.cls[i].raw.p != NULL : b.u.cls[i].raw.p == NULL); /* sent without raw: NULL */
         }
         /* "Failed password for <*>" is written whole by item 0, and again by
          * item 3 because id 71 took its slot at item 2; item 1 refers to 0 */
@@ -401,6 +402,14 @@ static void test_backrefs(void) {
             whole++;
         CHECK_EQ(whole, 2);
     }
+
+    /* an empty raw line is not a missing one */
+    gh_enc_begin(&e, GH_T_CLASSIFIED, "classify-0", 9, 0);
+    gh_cls_t empty = { 1, 7, GH_LVL_INFO, GH_KEY_TEMPLATE, gh_cstr(""), gh_cstr("h"), gh_cstr("t"), gh_cstr(""), 5 };
+    gh_enc_cls(&e, &empty);
+    gh_enc_finish(&e);
+    CHECK_EQ(s_decode(&b, e.sb.data, e.sb.size), GH_DEC_OK);
+    CHECK(b.n == 1 && b.u.cls[0].raw.p != NULL && b.u.cls[0].raw.n == 0);
 
     /* forged frames */
     msgpack_sbuffer sb;
