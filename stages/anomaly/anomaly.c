@@ -39,6 +39,7 @@ typedef struct {
     char host[S_HOST_MAX];
     uint32_t n;
     uint32_t len;                   /* strlen(host) */
+    uint64_t hh;                    /* hash of host (gh_anomaly_add's), 0: unknown */
 } s_host_t;
 
 typedef struct {
@@ -1022,9 +1023,13 @@ static int s_count(gh_anomaly_t *a, s_series_t *s, const gh_cls_t *c, int64_t id
         if (hs->n == 0) {
             s_copy(hs->host, sizeof hs->host, c->host);
             hs->len = (uint32_t)strlen(hs->host);
+            /* the hash is kept when it covers exactly the bytes kept (no
+             * truncation, no NUL inside): a host equal to them then hashes
+             * alike, so another hash is another host, without the compare */
+            hs->hh = hs->len == c->host.n ? hh : 0;
             hs->n = 1;
             placed = 1;
-        } else if (hs->len == c->host.n && !memcmp(hs->host, c->host.p, c->host.n)) {
+        } else if ((!hs->hh || hs->hh == hh) && hs->len == c->host.n && !memcmp(hs->host, c->host.p, c->host.n)) {
             hs->n++;
             placed = 1;
         }

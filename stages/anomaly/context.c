@@ -369,13 +369,11 @@ static inline int s_count(gh_context_t *c, int id, uint32_t total, uint32_t matc
     return 0;
 }
 
-/* Context (left facts lf, right mask r), created when absent (*fresh = 1);
+/* Context (left half l, right mask r), created when absent (*fresh = 1);
  * -1 when out of memory or ids. */
-static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fresh)
+static int s_ctx_in(gh_context_t *c, int l, unsigned r, int *fresh)
 {
     *fresh = 0;
-    int l = s_left_get(c, lf);
-    if (l < 0) return -1;
     int tail = -1;         /* last context of l; -1 = none */
     for (int id = c->left[l].head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
         if (c->ctx[id].right == r) return id;
@@ -399,6 +397,14 @@ static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fres
     if (c->cnt_hi) memset(c->cnt_hi + S_NCNT * id, 0, S_NCNT * sizeof *c->cnt_hi);
     *fresh = 1;
     return id;
+}
+
+/* Context (left facts lf, right mask r): s_ctx_in of lf's left half. */
+static int s_ctx_get(gh_context_t *c, const s_facts_t *lf, unsigned r, int *fresh)
+{
+    *fresh = 0;
+    int l = s_left_get(c, lf);
+    return l < 0 ? -1 : s_ctx_in(c, l, r, fresh);
 }
 
 /* Empty memory; the arrays keep their capacity. */
@@ -492,15 +498,33 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
      * counts before this step's) */
     double wmax = 0;
     unsigned pred = 0;
+    /* While the counters are narrow (all below 2^16 when the step starts;
+     * each context is read before it is counted), the shares are compared
+     * as fractions: matched <= total, so two different shares differ by
+     * more than 2^-32, far above the doubles' rounding, and equal ones
+     * divide to the same double -- the same order as the divisions, without
+     * them.  wmax as the fraction bm / bt. */
+    const int narrow = !c->cnt_hi;
+    uint32_t bm = 0, bt = 1;
     for (int t = 0; t < c->ntouched; t++) {
         const s_left_t *le = &c->left[c->touched[t]];
         for (int id = le->head & S_NONE; id != S_NONE; id = c->ctx[id].next & S_NONE) {
             if (id == newctx) continue;
             const s_ctx_t *x = &c->ctx[id];
-            uint32_t total = s_cnt(c, id, S_TOTAL), matched = s_cnt(c, id, S_MATCHED);
-            double w = total > 0 ? (double)matched / total : 0.0;
-            if (w > wmax) { wmax = w; pred = 0; }
-            if (w >= wmax) pred |= x->right;
+            if (narrow) {
+                uint32_t total = x->lo[S_TOTAL], matched = x->lo[S_MATCHED];
+                if (!total) matched = 0, total = 1;   /* share 0 */
+                uint32_t l = matched * bt, r = bm * total;   /* < 2^32 */
+                if (l >= r) {
+                    if (l > r) { bm = matched; bt = total; pred = 0; }
+                    pred |= x->right;
+                }
+            } else {
+                uint32_t total = s_cnt(c, id, S_TOTAL), matched = s_cnt(c, id, S_MATCHED);
+                double w = total > 0 ? (double)matched / total : 0.0;
+                if (w > wmax) { wmax = w; pred = 0; }
+                if (w >= wmax) pred |= x->right;
+            }
             unsigned rc = (unsigned)s_pop(x->right & sm), rl = (unsigned)s_pop(x->right);
             selected++;
             /* rl >= 1: rc == rl means all came */
@@ -555,11 +579,18 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         S_GROW(c, ids, cids, npot + 1, 64, 0);
         c->ctx[newctx].next |= S_MARK;
         c->ids[nids++] = (uint16_t)newctx;
-        int rc = 0;
+        int rc = 0, pl = -1, li_id = -1;
         for (int p = 0; p < npot; p++) {
-            s_facts_t li;
-            s_inter(c, &c->left[c->pot[p] & 0xffff], &c->lprev, &li);
-            int id = s_ctx_get(c, &li, (c->pot[p] >> 16) & sm, &fresh);
+            /* the candidates of one left half are listed together: its
+             * overlap, hence its left half id, is found once (ids are
+             * indices, stable while the arrays grow) */
+            if ((int)(c->pot[p] & 0xffff) != pl) {
+                s_facts_t li;
+                pl = (int)(c->pot[p] & 0xffff);
+                s_inter(c, &c->left[pl], &c->lprev, &li);
+                if ((li_id = s_left_get(c, &li)) < 0) { rc = -1; break; }
+            }
+            int id = s_ctx_in(c, li_id, (c->pot[p] >> 16) & sm, &fresh);
             if (id < 0) { rc = -1; break; }
             if (fresh) added++;
             if (!(c->ctx[id].next & S_MARK)) {
@@ -572,8 +603,14 @@ static double s_step_facts(gh_context_t *c, unsigned sm)
         nov = (double)added / nids;
     }
 
-    /* left halves matching now: the next step walks them */
-    s_full(c, &lf);
+    /* left halves matching now: the next step walks them.  A step that
+     * made no context made no left half either (a new half brings a new
+     * context), so with the same left side as before the list s_full made
+     * last (s_cross did not overwrite it) still holds: steady series repeat
+     * their left side for many windows. */
+    if (newflag || !c->haveprev || c->ncross != c->nleft || lf.sens != c->lprev.sens || lf.nn != c->lprev.nn
+        || memcmp(lf.neu, c->lprev.neu, (size_t)lf.nn * sizeof *lf.neu))
+        s_full(c, &lf);
     c->lprev = lf;
     c->haveprev = 1;
 
