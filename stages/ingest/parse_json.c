@@ -244,7 +244,15 @@ static int on_yj_number(void *ctx, const char *s, size_t n) {
     int integer = 1;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '.' || (s[i] | 0x20) == 'e') { integer = 0; break; }
-    if (integer && !keep && n <= 18) return 1;   /* 18 digits fit in a long long */
+    if (integer && n <= 18) {   /* 18 digits fit in a long long: no strtoll needed */
+        if (!keep) return 1;
+        /* yajl's integer text is -?[0-9]+ */
+        size_t i = s[0] == '-';
+        long long x = 0;
+        for (; i < n; i++) x = x * 10 + (s[i] - '0');
+        s_add_int(y->p, y->kn, s[0] == '-' ? -x : x);
+        return y->p->oom ? S_YJ_STOP(y, S_YJ_OOM) : 1;
+    }
     char num[64];
     if (n >= sizeof num) return S_YJ_STOP(y, S_YJ_DOM);
     memcpy(num, s, n);
