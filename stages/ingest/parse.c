@@ -653,6 +653,19 @@ static int s_try(gh_parser_t *p, int fmt, const char *line, size_t n, int64_t no
 static const int s_order[] = { GH_FMT_JSON, GH_FMT_AUDITD, GH_FMT_SYSLOG5424, GH_FMT_SYSLOG3164,
                                GH_FMT_ACCESS, GH_FMT_LOGFMT };
 
+/* Whether a line starting with byte c can be in strong format fmt: the
+ * first bytes each of their parsers rejects on before anything else (JSON:
+ * blanks then '{'; auditd: "node=" or "type="; RFC 5424: "<PRI>"), so a
+ * line of another format does not pay for the calls and the resets. */
+static inline int s_may_be(int fmt, unsigned char c) {
+    switch (fmt) {
+    case GH_FMT_JSON: return c == '{' || c == ' ' || c == '\t';
+    case GH_FMT_AUDITD: return c == 'n' || c == 't';
+    case GH_FMT_SYSLOG5424: return c == '<';
+    default: return 1;
+    }
+}
+
 static const char *s_resolve(gh_parser_t *p, gh_pref_t r, uint32_t *len) {
     *len = (uint32_t)r.n;
     if (r.p) return r.p;
@@ -698,7 +711,8 @@ void gh_parse_line(gh_parser_t *p, const char *source, size_t source_n, const ch
         int remembered = p->src_hash[slot] == h ? p->src_fmt[slot] : -1;
         /* formats with an unambiguous signature first, then the source's last
          * format, then the rest */
-        for (size_t i = 0; !done && i < S_NSTRONG; i++) done = s_try(p, s_order[i], line, n, now_ms) == 0;
+        for (size_t i = 0; !done && i < S_NSTRONG; i++)
+            if (s_may_be(s_order[i], (unsigned char)line[0])) done = s_try(p, s_order[i], line, n, now_ms) == 0;
         if (!done && remembered > GH_FMT_PLAIN && remembered != GH_FMT_JSON && remembered != GH_FMT_AUDITD &&
             remembered != GH_FMT_SYSLOG5424)
             done = s_try(p, remembered, line, n, now_ms) == 0;

@@ -435,9 +435,12 @@ static char *s_find_hostname(char *o, size_t k) {
     return NULL;
 }
 
-/* Rewrite the quirky bodies into plain key=value text (into p->scratch). */
-static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *b, size_t bn) {
+/* Rewrite the quirky bodies into plain key=value text (into p->scratch);
+ * *out is where the text is: p->scratch, or b itself when nothing is
+ * rewritten (most records: no copy). */
+static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *b, size_t bn, const char **out) {
     if (gh_ps_scratch(p, bn + 64) != 0) return (size_t)-1;
+    *out = p->scratch;
     char *o = p->scratch;
     size_t k = 0;
     if (s_type_is(t, tn, "AVC")) {
@@ -470,6 +473,7 @@ static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *
             if (!end) continue;
             if (gh_ps_scratch(p, bn + (close - ps) + 64) != 0) return (size_t)-1;
             o = p->scratch;
+            *out = o;
             k += (size_t)sprintf(o, "seresult=%.*s seperms=", (int)(re - rs), b + rs);
             int first = 1;
             for (size_t c = ps; c < close;) {
@@ -488,9 +492,14 @@ static size_t s_normalise(gh_parser_t *p, const char *t, size_t tn, const char *
             return k + bn - end;
         }
     }
+    int login = s_type_is(t, tn, "LOGIN");
+    if (!login && !s_find_hostname((char *)b, bn)) {   /* it only reads */
+        *out = b;
+        return bn;
+    }
     memcpy(o, b, bn);
     k = bn;
-    if (s_type_is(t, tn, "LOGIN")) {
+    if (login) {
         static const char *const pre[] = { "old ", "new " };
         for (int w = 0; w < 2; w++)
             for (int rep = 0; rep < 2; rep++) {
@@ -636,9 +645,10 @@ int gh_ps_auditd(gh_parser_t *p, const char *line, size_t n) {
         gh_ps_add(p, S_LIT("sequence"), sq, (size_t)sqn, 0);
     }
 
-    size_t nn = s_normalise(p, t, tn, body, bn);
+    const char *nb;
+    size_t nn = s_normalise(p, t, tn, body, bn, &nb);
     if (nn == (size_t)-1) { p->oom = 1; return -1; }
-    s_kv(p, p->scratch, nn, 0);
+    s_kv(p, nb, nn, 0);
     if (p->fields) {
         s_enrich(p, t, tn, enr, enrn);
     } else {

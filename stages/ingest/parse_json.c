@@ -213,10 +213,12 @@ typedef struct {
     size_t kn;                    /* key path of the next value in p->scratch */
     size_t base[S_YJ_DEPTH + 1];  /* key path of each open object */
     unsigned first[S_YJ_DEPTH + 1]; /* its first key in keys[] */
+    size_t kfirst[S_YJ_DEPTH + 1];  /* kbytes when it opened */
     uint64_t kmask[S_YJ_DEPTH + 1]; /* its keys' s_yj_kbit: no bit, no duplicate */
     unsigned nkeys;               /* keys of the open objects */
-    struct { unsigned off, len; } keys[S_YJ_KEYS];
-    size_t kbytes;
+    struct { const char *k; size_t len; } keys[S_YJ_KEYS];
+    const char *line, *line_end;  /* a key inside the line is kept where it is */
+    size_t kbytes;                /* kbuf: the keys yajl unescaped into its own buffer */
     char kbuf[S_YJ_KBYTES];
 } s_yj_t;
 
@@ -242,7 +244,15 @@ static int on_yj_number(void *ctx, const char *s, size_t n) {
     int integer = 1;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '.' || (s[i] | 0x20) == 'e') { integer = 0; break; }
-    if (integer && !keep && n <= 18) return 1;   /* 18 digits fit in a long long */
+    if (integer && n <= 18) {   /* 18 digits fit in a long long: no strtoll needed */
+        if (!keep) return 1;
+        /* yajl's integer text is -?[0-9]+ */
+        size_t i = s[0] == '-';
+        long long x = 0;
+        for (; i < n; i++) x = x * 10 + (s[i] - '0');
+        s_add_int(y->p, y->kn, s[0] == '-' ? -x : x);
+        return y->p->oom ? S_YJ_STOP(y, S_YJ_OOM) : 1;
+    }
     char num[64];
     if (n >= sizeof num) return S_YJ_STOP(y, S_YJ_DOM);
     memcpy(num, s, n);
@@ -266,6 +276,7 @@ static int on_yj_start_map(void *ctx) {
     if (y->arr) return 1;
     y->base[y->depth] = y->kn;
     y->first[y->depth] = y->nkeys;
+    y->kfirst[y->depth] = y->kbytes;
     y->kmask[y->depth] = 0;
     return 1;
 }
@@ -282,14 +293,20 @@ static int on_yj_key(void *ctx, const unsigned char *k, size_t l) {
     uint64_t bit = s_yj_kbit(k, l);
     if (y->kmask[y->depth] & bit) {   /* maybe a duplicate: compare */
         for (unsigned i = y->first[y->depth]; i < y->nkeys; i++)
-            if (y->keys[i].len == l && !memcmp(y->kbuf + y->keys[i].off, k, l)) return S_YJ_STOP(y, S_YJ_DOM);
+            if (y->keys[i].len == l && !memcmp(y->keys[i].k, k, l)) return S_YJ_STOP(y, S_YJ_DOM);
     }
     y->kmask[y->depth] |= bit;
-    if (y->nkeys == S_YJ_KEYS || l > S_YJ_KBYTES - y->kbytes) return S_YJ_STOP(y, S_YJ_DOM);
-    memcpy(y->kbuf + y->kbytes, k, l);
-    y->keys[y->nkeys].off = (unsigned)y->kbytes;
-    y->keys[y->nkeys++].len = (unsigned)l;
-    y->kbytes += l;
+    if (y->nkeys == S_YJ_KEYS) return S_YJ_STOP(y, S_YJ_DOM);
+    const char *kk = (const char *)k;
+    if (kk < y->line || kk > y->line_end || l > (size_t)(y->line_end - kk)) {
+        /* unescaped by yajl into a buffer it reuses: copied */
+        if (l > S_YJ_KBYTES - y->kbytes) return S_YJ_STOP(y, S_YJ_DOM);
+        memcpy(y->kbuf + y->kbytes, k, l);
+        kk = y->kbuf + y->kbytes;
+        y->kbytes += l;
+    }
+    y->keys[y->nkeys].k = kk;
+    y->keys[y->nkeys++].len = l;
     /* the path as s_flatten builds it: "" at the top adds no dot */
     gh_parser_t *p = y->p;
     size_t kn = y->base[y->depth], nk = kn + (kn ? 1 : 0) + l;
@@ -310,7 +327,7 @@ static int on_yj_end_map(void *ctx) {
             gh_ps_add(y->p, y->p->scratch, kn, "{}", 2, 0);
             if (y->p->oom) return S_YJ_STOP(y, S_YJ_OOM);
         }
-        if (f < y->nkeys) y->kbytes = y->keys[f].off;
+        y->kbytes = y->kfirst[y->depth];
         y->nkeys = f;
     }
     if (--y->depth == 0) y->end = yajl_get_bytes_consumed(y->h);
@@ -403,6 +420,8 @@ static int s_events(gh_parser_t *p, const char *line, size_t n) {
     y.end = 0;
     y.nkeys = 0;
     y.kbytes = 0;
+    y.line = line;
+    y.line_end = line + n;
     yajl_alloc_funcs af = { s_yj_malloc, s_yj_realloc, s_yj_free, NULL };
     s_arena_begin();
     yajl_handle h = yajl_alloc(&s_yj_cb, &af, &y);
