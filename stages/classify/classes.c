@@ -530,11 +530,10 @@ static inline __attribute__((always_inline)) int s_value_hits(gh_clscache_t *cc,
     size_t i = 0; /* the first place a match may start */
     if (cc->has_start) {
         if (cc->wb) {
-            for (unsigned prev = 0; i < n; i++) {
-                unsigned k = cc->byte[u[i]];
-                if ((k & S_B_START) && ((k ^ prev) & S_B_WORD)) break;
-                prev = k;
-            }
+            /* the byte before is looked at only at a start byte (the start of v: a non-word byte) */
+            for (; i < n; i++)
+                if ((cc->byte[u[i]] & S_B_START) && ((cc->byte[u[i]] ^ (i ? cc->byte[u[i - 1]] : 0)) & S_B_WORD))
+                    break;
         } else {
             while (i < n && !(cc->start[u[i] >> 3] & (1u << (u[i] & 7)))) i++;
         }
@@ -554,10 +553,9 @@ static inline __attribute__((always_inline)) int s_value_hits(gh_clscache_t *cc,
     int may = 1;
     if (cc->pfx) { /* every place a match may start, from i on, asked of s_may_start */
         may = s_may_start(cc, u, n, i);
-        for (unsigned prev = cc->byte[u[i]]; !may && ++i < n;) {
+        while (!may && ++i < n) {
             unsigned k = cc->byte[u[i]];
-            if ((k & S_B_START) && (!cc->wb || ((k ^ prev) & S_B_WORD))) may = s_may_start(cc, u, n, i);
-            prev = k;
+            if ((k & S_B_START) && (!cc->wb || ((k ^ cc->byte[u[i - 1]]) & S_B_WORD))) may = s_may_start(cc, u, n, i);
         }
     }
     if (may && pcre2_match(cc->c->re, (PCRE2_SPTR)v, n, 0, 0, cc->c->md, NULL) > 0) return 1;
