@@ -290,7 +290,8 @@ static inline char *s_copy(char *q, const char *p, size_t len) {
  * A URL is recognised at the token's first delimiter: scheme bytes are no
  * delimiters, so in "scheme://rest" the ':' is the first one; the token then
  * goes to s_mask_tok, which writes it. */
-static size_t s_mask_win(const char *t, size_t s, size_t len, size_t n, uint64_t st, uint64_t dg, char *out) {
+static inline __attribute__((always_inline)) size_t s_mask_win(const char *t, size_t s, size_t len, size_t n,
+                                                               uint64_t st, uint64_t dg, char *out) {
     const char *p = t + s;
     if (S_C(p, 0) & C_ALPHA)
         for (uint64_t x = st;; x &= x - 1) {
@@ -347,8 +348,10 @@ static size_t s_unit(const char *msg, size_t s, size_t n) {
     return k;
 }
 
-size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks,
-                          gh_span_t *words, size_t *nwords) {
+/* gh_mask_line_words' body; fast: s_bits_avx2 (and the caller compiled with BMI2's shifts). */
+static inline __attribute__((always_inline)) size_t s_line_words(const char *msg, size_t n, char *out, size_t cap,
+                                                                 size_t *out_n, gh_span_t *toks, gh_span_t *words,
+                                                                 size_t *nwords, int fast) {
     size_t nt = 0, o = 0, i = 0, nw = 0;
     int all = n <= GH_MASK_MAX_INPUT; /* every word is seen */
     if (!all) n = GH_MASK_MAX_INPUT;
@@ -364,7 +367,7 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
     memset(buf + n, ' ', 80);
     msg = buf;
 #if defined(S_AVX2)
-    if (__builtin_cpu_supports("avx2")) s_bits_avx2(msg, n, &bits);
+    if (fast) s_bits_avx2(msg, n, &bits);
     else
 #endif
         s_bits(msg, n, &bits);
@@ -430,6 +433,27 @@ size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size
     *out_n = o;
     if (nwords) *nwords = all && nw <= GH_MASK_MAX_TOKENS ? nw : GH_MASK_WORDS_UNKNOWN;
     return nt;
+}
+
+#if defined(S_AVX2)
+/* The word loop's variable shifts and bit scans take one instruction each with BMI1/2 (shrx, shlx,
+ * blsr, tzcnt), not a move to %cl and a shift. */
+__attribute__((target("avx2,bmi,bmi2,lzcnt"))) static size_t s_line_words_bmi2(const char *msg, size_t n, char *out,
+                                                                               size_t cap, size_t *out_n,
+                                                                               gh_span_t *toks, gh_span_t *words,
+                                                                               size_t *nwords) {
+    return s_line_words(msg, n, out, cap, out_n, toks, words, nwords, 1);
+}
+#endif
+
+size_t gh_mask_line_words(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks,
+                          gh_span_t *words, size_t *nwords) {
+#if defined(S_AVX2)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("lzcnt"))
+        return s_line_words_bmi2(msg, n, out, cap, out_n, toks, words, nwords);
+#endif
+    return s_line_words(msg, n, out, cap, out_n, toks, words, nwords, 0);
 }
 
 size_t gh_mask_line(const char *msg, size_t n, char *out, size_t cap, size_t *out_n, gh_span_t *toks) {
