@@ -304,18 +304,6 @@ static void s_example(gh_anomaly_t *a, char ex[][S_LINE_MAX], uint32_t *nex, con
 
 /* ---- seen template ids ---------------------------------------------------- */
 
-/* A 64-bit mix (the murmur3 finalizer, a bijection) for slots of tables
- * keyed by numbers that are hashes already: cheaper than a string hash. */
-static inline uint64_t s_mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Returns 1 if id was already known, 0 if it was added, -1 if the set is full
  * (then the id is treated as known: better silent than a flood). */
 static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
@@ -323,7 +311,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
     uint64_t v = id + 1 ? id + 1 : 1;   /* 0 marks an empty slot */
     if (a->seen_n * 2 >= a->seen_cap) {
         if (a->seen_n >= (size_t)a->cfg.max_templates) {
-            for (size_t i = s_mix(v) & (a->seen_cap - 1); a->seen[i];
+            for (size_t i = gh_mix64(v) & (a->seen_cap - 1); a->seen[i];
                  i = (i + 1) & (a->seen_cap - 1))
                 if (a->seen[i] == v) return 1;
             return -1;
@@ -333,7 +321,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
         if (!ns) return -1;
         for (size_t i = 0; i < a->seen_cap; i++) {
             if (!a->seen[i]) continue;
-            size_t j = s_mix(a->seen[i]) & (nc - 1);
+            size_t j = gh_mix64(a->seen[i]) & (nc - 1);
             while (ns[j]) j = (j + 1) & (nc - 1);
             ns[j] = a->seen[i];
         }
@@ -341,7 +329,7 @@ static int s_seen_test_add(gh_anomaly_t *a, uint64_t id)
         a->seen = ns;
         a->seen_cap = nc;
     }
-    size_t i = s_mix(v) & (a->seen_cap - 1);
+    size_t i = gh_mix64(v) & (a->seen_cap - 1);
     while (a->seen[i]) {
         if (a->seen[i] == v) return 1;
         i = (i + 1) & (a->seen_cap - 1);
@@ -1094,7 +1082,7 @@ static void s_key(char *key, size_t cap, const gh_cls_t *c, const char *fmt, con
 static s_series_t *s_lookup(gh_anomaly_t *a, uint64_t kind, uint64_t id, const gh_cls_t *c,
                             const s_source_t *o, const char *fmt, const char *name, int n)
 {
-    uint64_t bh = s_mix(s_mix(id + kind * 0x9e3779b97f4a7c15ull) ^ c->src);
+    uint64_t bh = gh_mix64(gh_mix64(id + kind * 0x9e3779b97f4a7c15ull) ^ c->src);
     if (!bh) bh = 1;
     size_t slot = bh & (S_CACHE - 1);
     if (a->cache[slot].s && a->cache[slot].bh == bh) return a->cache[slot].s;

@@ -73,14 +73,6 @@ typedef struct {
     s_exslot_t ex[S_EX_SLOTS];
 } s_ctx_t;
 
-static uint64_t s_mix(uint64_t h) { /* murmur3's finaliser */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ h >> 33;
-}
-
 /* 1 when the line at ts may be one of its group's first three (see above). */
 static inline __attribute__((always_inline)) int s_example(s_ctx_t *c, uint64_t tag, int64_t ts) {
     s_exslot_t *e = &c->ex[tag & (S_EX_SLOTS - 1)];
@@ -165,10 +157,10 @@ static void on_batch(gh_stage_t *st, const gh_batch_t *b) {
                 host_h = gh_hash(r->host.p, r->host.n, 1);
             }
             int64_t w = r->ts_ms / bucket_ms - (r->ts_ms < 0 && r->ts_ms % bucket_ms); /* as ghost-anomaly */
-            uint64_t g = s_mix(host_h ^ s_mix(src_h ^ (uint64_t)w * 0x9e3779b97f4a7c15ULL));
-            int ex = s_example(c, s_mix(g ^ id), r->ts_ms);
-            ex |= s_example(c, s_mix(g + 0x100 + (r->level & 7)), r->ts_ms);
-            if (cls) ex |= s_example(c, s_mix(g ^ (uint64_t)(uintptr_t)cls * 0x2545f4914f6cdd1dULL), r->ts_ms);
+            uint64_t g = gh_mix64(host_h ^ gh_mix64(src_h ^ (uint64_t)w * 0x9e3779b97f4a7c15ULL));
+            int ex = s_example(c, gh_mix64(g ^ id), r->ts_ms);
+            ex |= s_example(c, gh_mix64(g + 0x100 + (r->level & 7)), r->ts_ms);
+            if (cls) ex |= s_example(c, gh_mix64(g ^ (uint64_t)(uintptr_t)cls * 0x2545f4914f6cdd1dULL), r->ts_ms);
             if (!ex) item.raw = gh_str(NULL, 0);
         }
         /* the shard of each series this record counts in */
