@@ -43,5 +43,6 @@ for v in "$@"; do
   GHOST_BIN=$d bash "$here/bench/nab.sh" "$root" "$d/out" 2>/dev/null
   python3 "$score" "$root" "$d/out" ghost |
     awk -v n="$name" -v v="$v" '{ sub("normalized=", "", $5); s[$2] = $5 }
-      END { printf "%-14s %-8s %9s %9s %9s\n", n, v, s["standard"], s["reward_low_FP_rate"], s["reward_low_FN_rate"] }'
+      END { printf "%-14s %-8s %9s %9s %9s\n", n, v,
+                    s["standard"], s["reward_low_FP_rate"], s["reward_low_FN_rate"] }'
 done

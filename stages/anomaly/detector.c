@@ -41,9 +41,9 @@
  * 10 -> 69.2 / 60.6, 12 -> 68.9 / 60.6, 16 -> 68.5 / 59.8.  The peaks at 6
  * and 7 come from one Twitter spike (UPS, 29 March: z = 126, scored 0.78
  * at 8) crossing the optimised threshold, while an unlabelled UPS spike of
- * z = 116 scores higher (0.85); 5 loses a machine_temperature window.  A choice
- * that rests on one window next to a cliff is tuned to the benchmark, so 8
- * is kept. */
+ * z = 116 scores higher (0.85); 5 loses a machine_temperature window.  A
+ * choice that rests on one window next to a cliff is tuned to the
+ * benchmark, so 8 is kept. */
 #ifndef S_TAIL_MEMORY
 #define S_TAIL_MEMORY 8
 #endif

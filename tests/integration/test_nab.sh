@@ -40,4 +40,7 @@ mem=$(sed -n 's/^#define S_TAIL_MEMORY \([0-9.]*\)$/\1/p' "$src/stages/anomaly/d
 sweep=$(bash "$src/bench/nab_sweep.sh" "$shared/data/nab" S_TAIL_MEMORY "$mem") || exit 1
 echo "$sweep"
 row=$(tail -n 1 <<<"$sweep")
-[ "$(awk '{print $3, $4}' <<<"$row")" = "$std $lfp" ] || { echo "nab_sweep.sh at S_TAIL_MEMORY=$mem gives $row, stock gives $std $lfp"; exit 1; }
+if [ "$(awk '{print $3, $4}' <<<"$row")" != "$std $lfp" ]; then
+  echo "nab_sweep.sh at S_TAIL_MEMORY=$mem gives: $row; the stock build gives $std $lfp"
+  exit 1
+fi
