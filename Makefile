@@ -110,4 +110,8 @@ bench: all
 clean:
 	rm -rf $(BUILD) $(BIN)
 
+# make -s print-VAR prints a variable (bench/nab_sweep.sh compiles with the build's own flags).
+print-%:
+	@echo '$($*)'
+
 -include $(LIB_OBJ:.o=.d) $(MAIN_SRC:%.c=$(BUILD)/%.d) $(TEST_SRC:%.c=$(BUILD)/%.d)

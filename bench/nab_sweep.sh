@@ -12,34 +12,39 @@
 #
 # ghost itself is built with the values written in detector.c; this is for
 # seeing how sensitive a figure is, not for choosing per-file settings.
-# Needs `make` first (it links build/libghost.a).
+# Needs `make` first: it compiles with the build's flags (make print-VAR) and
+# links build/libghost.a and build's ghost-nab.o.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 NAB_ROOT NAME VALUE..." >&2; exit 2; }
-root=$1 name=$2
+name=$2
+[ -d "$1/data" ] || { echo "nab_sweep.sh: $1/data not found" >&2; exit 1; }
+root=$(cd "$1" && pwd)
 shift 2
 here=$(cd "$(dirname "$0")/.." && pwd)
 score=${NAB_SCORE:-$here/../shared/tools/nab_score.py}
-[ -d "$root/data" ] || { echo "nab_sweep.sh: $root/data not found" >&2; exit 1; }
 [ -f "$score" ] || { echo "nab_sweep.sh: $score not found (set NAB_SCORE)" >&2; exit 1; }
-[ -f "$here/build/libghost.a" ] || { echo "nab_sweep.sh: build/libghost.a not found (run make)" >&2; exit 1; }
+score=$(cd "$(dirname "$score")" && pwd)/$(basename "$score")
+main=$here/build/stages/anomaly/ghost-nab.o
+[ -f "$here/build/libghost.a" ] && [ -f "$main" ] ||
+  { echo "nab_sweep.sh: build/libghost.a or $main not found (run make)" >&2; exit 1; }
 grep -q "^#ifndef $name\$" "$here/stages/anomaly/detector.c" ||
   { echo "nab_sweep.sh: $name is not a constant detector.c lets you set" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/ghost-nab-sweep.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pkgs="libzmq hiredis msgpack libcurl jansson yajl libpcre2-8 libxxhash libmicrohttpd"
-cflags=(-std=c11 -O2 -D_GNU_SOURCE -I"$here/lib" -I"$here/proto" -I"$here/stages")
+# the build's own flags and libraries (relative include paths: run from $here)
+cd "$here"
+mkvar() { make -s --no-print-directory "print-$1"; }
+read -r -a cflags <<<"$(mkvar CPPFLAGS) $(mkvar CFLAGS)"
+read -r -a ldlibs <<<"$(mkvar LDLIBS)"
 printf "%-14s %-8s %9s %9s %9s\n" "$name" value standard low_FP low_FN
 for v in "$@"; do
   d=$work/$v
   mkdir -p "$d"
   # detector.o first: the linker then takes the detector from it, not from
   # the archive
-  cc "${cflags[@]}" "-D$name=$v" -c "$here/stages/anomaly/detector.c" -o "$d/detector.o"
-  cc "${cflags[@]}" -c "$here/stages/anomaly/ghost-nab.c" -o "$d/ghost-nab.o"
-  # shellcheck disable=SC2086
-  cc -o "$d/ghost-nab" "$d/ghost-nab.o" "$d/detector.o" "$here/build/libghost.a" \
-     $(pkg-config --libs $pkgs) -lm -lpthread
+  cc "${cflags[@]}" "-D$name=$v" -c stages/anomaly/detector.c -o "$d/detector.o"
+  cc -o "$d/ghost-nab" "$main" "$d/detector.o" build/libghost.a "${ldlibs[@]}"
   GHOST_BIN=$d bash "$here/bench/nab.sh" "$root" "$d/out" 2>/dev/null
   python3 "$score" "$root" "$d/out" ghost |
     awk -v n="$name" -v v="$v" '{ sub("normalized=", "", $5); s[$2] = $5 }
