@@ -472,7 +472,9 @@ static void s_burst_step(gh_anomaly_t *a, const s_series_t *s, const s_sub_t *u,
         b->quiet = (uint8_t)quiet;
         b->start = b->last = idx;
         b->sum = cnt;
-        b->score = o->score;
+        /* the alert carries at least the surprise that started the burst
+         * (the reported score of a rising step is held for its peak) */
+        b->score = o->score > o->surprise ? o->score : o->surprise;
         b->nex = nex;
         if (nex) memcpy(b->ex, ex, nex * sizeof b->ex[0]);
         if (!b->quiet) s_burst_alert(a, s, u, "firing", o, cnt);

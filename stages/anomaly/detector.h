@@ -48,11 +48,11 @@
  * context' = min(context, its own calibrated rarity): the context score
  * learns a tail model like the other two (scored 0.5 at 7 nats rather than
  * 5), so it counts fully on a series where it is usually quiet and little
- * on one whose sequences often look new (heavy-tailed volumes).  A step
- * whose f is a new maximum of the last `window` steps reports f, any other
- * step f / 10: an incident is reported once, at its first and strongest
- * step, not again on every step it lasts.  A burst START step reports at
- * least its surprise.
+ * on one whose sequences often look new (heavy-tailed volumes).  An
+ * incident is reported once, at its peak: a run of steps whose f is each a
+ * new maximum of the last `window` steps is held while it rises, and the
+ * first step after it reports the run's highest f; any other step reports
+ * f / 10.  (Alerts carry at least the surprise of the burst's START.)
  *
  * Bursts (upward only: a burst is "more than usual").  A burst starts when the
  * surprise reaches `fire_score`, the value is above the baseline and at least

@@ -1,7 +1,8 @@
 /* test_detect.c -- the burst detector (detector.c) and the anomaly stage logic
  * (anomaly.c): quiet on flat and noisy Poisson series, one alert per injected
  * burst then a resolve, thin series quiet, watermark and lateness, new-template
- * alerts only after warm-up, identical alerts for 1 or 4 shards; per-host
+ * alerts only after warm-up, identical alerts for 1 or 4 shards, a spike
+ * that builds over steps reported once at its peak; per-host
  * series (hostdet.c): one host's burst inside a normal total is reported once,
  * naming the host, quiet without it, folded into the aggregate's alert when
  * the total bursts too, the same with 4 shards, caps counted. */
@@ -89,6 +90,37 @@ static void test_detector(void)
     CHECK_EQ(e.start, 0);
 }
 
+/* A spike that builds over three steps is reported once, at its peak: the
+ * rising steps report a tenth of their score, the step after the peak
+ * reports the peak's fused score (at least its surprise), and nothing else
+ * near it reaches half. */
+static void test_peak_report(void)
+{
+    gh_detector_cfg_t c;
+    gh_detector_defaults(&c);
+    c.period = 1440;
+    c.min_count = 5;
+    gh_detector_t *d = gh_detector_new(&c);
+    double peak_surprise = 0, at_release = 0;
+    int high = 0;
+    for (int i = 0; i < 2300; i++) {
+        double x = s_poisson(20);
+        if (i == 2000) x += 40;
+        if (i == 2001) x += 100;
+        if (i == 2002) x += 220;
+        gh_det_out_t o;
+        gh_detector_step(d, x, &o);
+        if (i >= 2000 && i <= 2002) CHECK(o.score <= 0.1);
+        if (i == 2002) peak_surprise = o.surprise;
+        if (i == 2003) at_release = o.score;
+        if (i >= 1990 && o.score >= 0.5) high++;
+    }
+    CHECK(peak_surprise >= 0.95);
+    CHECK(at_release >= peak_surprise);
+    CHECK_EQ(high, 1);
+    gh_detector_destroy(&d);
+}
+
 /* ---- stage ---- */
 
 typedef struct {
@@ -117,7 +149,11 @@ static void s_on_alert(void *ctx, const gh_alert_t *a)
             s->last_baseline = a->baseline;
             CHECK(a->nexamples >= 1 && a->nexamples <= 3);
             CHECK(a->nseries >= 1 && a->nseries <= GH_MAX_SERIES);
-            CHECK(a->score > 0 && a->score <= 1);
+            /* at least the surprise that started the burst (the detector's
+             * own score of a rising step is held for its peak) */
+            gh_detector_cfg_t dc;
+            gh_detector_defaults(&dc);
+            CHECK(a->score >= dc.fire_score && a->score <= 1);
         }
         if (a->state.n == 8 && !memcmp(a->state.p, "resolved", 8)) s->resolved++;
     } else if (!strcmp(s->last_kind, "new_template")) s->news++;
@@ -377,6 +413,7 @@ static void test_hosts(void)
 int main(void)
 {
     test_detector();
+    test_peak_report();
     test_hostdet();
     test_hosts();
     test_stage();
