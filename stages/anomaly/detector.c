@@ -592,7 +592,7 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
      * windows).  Every other step reports a tenth of its own score.
      * Measured on NAB (standard / low-FP) against reporting each new
      * maximum at once: 69.52 / 61.97 against 69.38 / 61.54, and higher at
-     * every S_TAIL_MEMORY of 5-16, S_CTX_L_HALF of 6-9 and S_WINSOR of 3-5
+     * every S_TAIL_MEMORY of 4-16, S_CTX_L_HALF of 6-9 and S_WINSOR of 3-5
      * (bench/nab_sweep.sh). */
     double fused = score;
     if (S_CHG_WEIGHT * out->change > fused) fused = S_CHG_WEIGHT * out->change;
