@@ -2,11 +2,11 @@
 # bench/nab_sweep.sh NAB_ROOT NAME VALUE... -- how the NAB score of ghost's
 # detector moves with one of its constants.  For each VALUE it builds
 # ghost-nab with stages/anomaly/detector.c compiled with -DNAME=VALUE (only
-# the constants detector.c guards with #ifndef: S_TAIL_MEMORY, S_CTX_L_HALF,
-# S_WINSOR, S_CHG_WEIGHT), runs bench/nab.sh over NAB_ROOT and scores it with
-# nab_score.py (NAB_SCORE, default ../shared/tools/nab_score.py next to the
-# repository).  Prints one row per value: standard, reward-low-FP and
-# reward-low-FN scores, each at its own corpus-optimised threshold, or at
+# the constants detector.c guards with #ifndef: S_TAIL_MEMORY, S_HIST_MEMORY,
+# S_CTX_L_HALF, S_WINSOR, S_CHG_WEIGHT), runs bench/nab.sh over NAB_ROOT and
+# scores it with nab_score.py (NAB_SCORE, default ../shared/tools/nab_score.py
+# next to the repository).  Prints one row per value: standard, reward-low-FP
+# and reward-low-FN scores, each at its own corpus-optimised threshold, or at
 # the threshold NAB_THRESHOLD when that is set (the same for every value
 # and profile: whether a value ranks anomalies better, not only where the
 # optimised threshold happens to fall).

@@ -26,15 +26,20 @@
  * quantile u and the mean excess beta above it, learnt over ~8 windows,
  * excesses winsorised at 4 beta) gives an exceedance probability p
  * (exponential tail above u, a peaks-over-threshold model), mapped
- * monotonically from -ln p onto [0,1) (0.5 at 5 nats, 0.95 at ~10.4) as
- * `surprise`.  0 during warm-up.  The burst machine runs on it.
+ * monotonically from -ln p onto [0,1) (0.5 at 5 nats, 0.95 at ~10.4).  A
+ * second such model learns over ~64 windows (the series' longer past), and
+ * `surprise` is the lower of the two scores: a value must be rare for the
+ * recent windows and for the longer past, so a series that has been quiet
+ * lately does not page for a spike it used to have every day (the two agree
+ * for the first 8 windows).  0 during warm-up.  The burst machine runs on
+ * it.
  *
  * Change.  A second statistic for a change of distribution (level, spread,
  * density of spikes): a G test of the last 32 values against 8 quantile bins
  * of the older part of the window, log1p(G) calibrated by its own tail model
  * like the surprise; reported as `change`, not used by the burst machine.
- * The threshold is computed from a copy of the surprise's tail model that
- * learns only outside bursts, so a long burst does not raise it.
+ * The threshold is computed from copies of the surprise's two tail models
+ * that learn only outside bursts, so a long burst does not raise it.
  *
  * Context.  A third score, the contextual novelty of the sequence that led
  * to this value (context.h, Smirnov's Contextual Anomaly Detector), in

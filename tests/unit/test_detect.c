@@ -2,7 +2,8 @@
  * (anomaly.c): quiet on flat and noisy Poisson series, one alert per injected
  * burst then a resolve, thin series quiet, watermark and lateness, new-template
  * alerts only after warm-up, identical alerts for 1 or 4 shards, a spike
- * that builds over steps reported once at its peak; per-host
+ * that builds over steps reported once at its peak, a spike the series'
+ * longer past had often not a burst after a quiet stretch; per-host
  * series (hostdet.c): one host's burst inside a normal total is reported once,
  * naming the host, quiet without it, folded into the aggregate's alert when
  * the total bursts too, the same with 4 shards, caps counted. */
@@ -119,6 +120,49 @@ static void test_peak_report(void)
     CHECK(at_release >= peak_surprise);
     CHECK_EQ(high, 1);
     gh_detector_destroy(&d);
+}
+
+/* The surprise is rare only if it is rare for the series' longer past too:
+ * a series that spiked by +60 every 50 steps for 3000 steps, then was
+ * quiet for 2000 (five times the recent tail's memory at window 50), does
+ * not start a burst for another +60 spike (the recent tail alone scores it
+ * 0.97 and fires); a spike eight times the old ones still does.  Its own
+ * seed, and the shared generator's state put back afterwards. */
+static void s_hist_spike(double extra, double *surprise, int *event)
+{
+    gh_detector_cfg_t c;
+    gh_detector_defaults(&c);
+    c.window = 50;
+    c.min_count = 5;
+    gh_detector_t *d = gh_detector_new(&c);
+    uint64_t saved = s_rng;
+    s_rng = 88172645463325252ull;
+    int starts = 0;
+    for (int i = 0; i <= 5000; i++) {
+        double x = s_poisson(20);
+        if (i < 3000 && i % 50 == 25) x += 60;
+        if (i == 5000) x += extra;
+        gh_det_out_t o;
+        gh_detector_step(d, x, &o);
+        if (i < 5000) starts += o.event == GH_DET_START;
+        *surprise = o.surprise;
+        *event = o.event;
+    }
+    CHECK_EQ(starts, 0);
+    s_rng = saved;
+    gh_detector_destroy(&d);
+}
+
+static void test_hist_memory(void)
+{
+    double sur;
+    int ev;
+    s_hist_spike(60, &sur, &ev);
+    CHECK(sur < 0.95);
+    CHECK(ev != GH_DET_START);
+    s_hist_spike(480, &sur, &ev);
+    CHECK(sur >= 0.95);
+    CHECK_EQ(ev, GH_DET_START);
 }
 
 /* ---- stage ---- */
@@ -414,6 +458,7 @@ int main(void)
 {
     test_detector();
     test_peak_report();
+    test_hist_memory();
     test_hostdet();
     test_hosts();
     test_stage();
