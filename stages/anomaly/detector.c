@@ -54,19 +54,19 @@
 #define S_TAIL_MEMORY 8
 #endif
 /* The surprise is also scored against a second tail model (the history
- * tail) with a memory of this many windows -- on every NAB series, its
- * whole history -- and the lower of the two scores counts: a value is
- * surprising only if it is rare both for the last S_TAIL_MEMORY windows
- * and for the series' longer past (a series that has been quiet lately
- * does not page for a spike it used to have every day).  The threshold
- * copies follow (the larger of the two values that reach fire_score).  The
- * two tails learn identically for the first S_TAIL_MEMORY windows, so a
- * young series is scored as before; 0 turns the history tail off.
- * Measured on NAB (standard / low-FP, bench/nab_sweep.sh): 0 -> 69.52 /
- * 61.97, 16 -> 69.69 / 62.43, 24 -> 69.69 / 62.43, 32 -> 69.79 / 62.62,
- * 48 and longer -> 69.88 / 62.81; at a fixed threshold of 0.78 / 0.79 /
- * 0.80 / 0.81 / 0.82, 64 against 0 is +0.66 / +0.37 / +0.36 / +0.25 /
- * +0.38 (standard). */
+ * tail) with a memory of this many windows (64 days of 5-minute steps:
+ * most of every NAB series) and the lower of the two scores counts: a
+ * value is surprising only if it is rare both for the last S_TAIL_MEMORY
+ * windows and for the series' longer past (a series that has been quiet
+ * lately does not page for a spike it used to have every day).  The
+ * threshold copies follow (the larger of the two values that reach
+ * fire_score).  The two tails learn identically for the first
+ * S_TAIL_MEMORY windows, so a young series is scored as before; 0 turns
+ * the history tail off.  Measured on NAB (standard / low-FP,
+ * bench/nab_sweep.sh): 0 -> 69.52 / 61.97, 16 -> 69.69 / 62.43, 24 ->
+ * 69.69 / 62.43, 32 -> 69.79 / 62.62, 48 and longer -> 69.88 / 62.81; at a
+ * fixed threshold of 0.78 / 0.79 / 0.80 / 0.81 / 0.82, 64 against 0 is
+ * +0.66 / +0.37 / +0.36 / +0.25 / +0.38 (standard). */
 #ifndef S_HIST_MEMORY
 #define S_HIST_MEMORY 64
 #endif

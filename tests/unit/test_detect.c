@@ -2,8 +2,8 @@
  * (anomaly.c): quiet on flat and noisy Poisson series, one alert per injected
  * burst then a resolve, thin series quiet, watermark and lateness, new-template
  * alerts only after warm-up, identical alerts for 1 or 4 shards, a spike
- * that builds over steps reported once at its peak, a spike the series'
- * longer past had often not a burst after a quiet stretch; per-host
+ * that builds over steps reported once at its peak, after a quiet stretch
+ * no burst for a spike of the size the series often had before; per-host
  * series (hostdet.c): one host's burst inside a normal total is reported once,
  * naming the host, quiet without it, folded into the aggregate's alert when
  * the total bursts too, the same with 4 shards, caps counted. */
