@@ -91,6 +91,12 @@ typedef struct {
     double u, beta;
 } s_tail_t;
 
+/* The surprise's two tail models: over S_TAIL_MEMORY windows and over
+ * S_HIST_MEMORY (the history tail, none when 0). */
+typedef struct {
+    s_tail_t recent, hist;
+} s_tails_t;
+
 struct gh_detector {
     gh_detector_cfg_t cfg;
     uint64_t n;            /* values fed */
@@ -114,9 +120,8 @@ struct gh_detector {
     int wseas_on;
     /* surprise statistic */
     double zs[S_SHORT_MAX];
-    s_tail_t tail;         /* of the surprise statistic */
-    s_tail_t thr_tail;     /* the same, learnt outside bursts only (threshold) */
-    s_tail_t hist, thr_hist; /* both again over S_HIST_MEMORY windows */
+    s_tails_t tail;        /* of the surprise statistic */
+    s_tails_t thr_tail;    /* the same, learnt outside bursts only (threshold) */
     /* distribution change: recent values against the window's quantiles */
     s_tail_t chg_tail;
     gh_context_t *ctx;     /* contextual novelty (context.h) */
@@ -432,6 +437,34 @@ static void s_tail_update(s_tail_t *t, double a, int window, double memory)
     t->n++;
 }
 
+/* Score of the surprise statistic a: the lower of its two tails' scores. */
+static double s_tails_score(const s_tails_t *t, double a)
+{
+    double r = s_tail_score(&t->recent, a);
+    if (S_HIST_MEMORY > 0) {
+        double h = s_tail_score(&t->hist, a);
+        if (h < r) r = h;
+    }
+    return r;
+}
+
+/* The statistic whose score is p under both tails (the larger). */
+static double s_tails_inverse(const s_tails_t *t, double p)
+{
+    double r = s_tail_inverse(&t->recent, p);
+    if (S_HIST_MEMORY > 0) {
+        double h = s_tail_inverse(&t->hist, p);
+        if (h > r) r = h;
+    }
+    return r;
+}
+
+static void s_tails_update(s_tails_t *t, double a, int window)
+{
+    s_tail_update(&t->recent, a, window, S_TAIL_MEMORY);
+    if (S_HIST_MEMORY > 0) s_tail_update(&t->hist, a, window, S_HIST_MEMORY);
+}
+
 /* Quantile bin of v among the S_CHG_BINS - 1 ascending edges e. */
 static int s_chg_bin(const double *e, double v)
 {
@@ -529,21 +562,13 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     a /= k;
     int warm = s->n >= (uint64_t)c->warmup;
     double score = 0;
-    if (warm && s->tail.n > 0) score = s_tail_score(&s->tail, a);
-    if (S_HIST_MEMORY > 0 && warm && s->hist.n > 0) {
-        double h = s_tail_score(&s->hist, a);
-        if (h < score) score = h;
-    }
-    s_tail_update(&s->tail, a, c->window, S_TAIL_MEMORY);
-    if (S_HIST_MEMORY > 0) s_tail_update(&s->hist, a, c->window, S_HIST_MEMORY);
+    if (warm && s->tail.recent.n > 0) score = s_tails_score(&s->tail, a);
+    s_tails_update(&s->tail, a, c->window);
     /* the threshold's own copies of the tails learn only outside bursts: a
      * long burst or a slow ramp must not teach them to expect them (the
      * threshold handed to the forecaster would chase the ramp it is meant
      * to warn about) */
-    if (!s->in_burst) {
-        s_tail_update(&s->thr_tail, a, c->window, S_TAIL_MEMORY);
-        if (S_HIST_MEMORY > 0) s_tail_update(&s->thr_hist, a, c->window, S_HIST_MEMORY);
-    }
+    if (!s->in_burst) s_tails_update(&s->thr_tail, a, c->window);
 
     /* distribution change (level, spread, density of spikes) */
     double ca = s_chg_stat(s, x - seas, have);
@@ -553,11 +578,7 @@ void gh_detector_step(gh_detector_t *s, double x, gh_det_out_t *out)
     }
 
     /* the value that alone would reach fire_score (under both tails) */
-    double af = s_tail_inverse(&s->thr_tail, c->fire_score);
-    if (S_HIST_MEMORY > 0) {
-        double ah = s_tail_inverse(&s->thr_hist, c->fire_score);
-        if (ah > af) af = ah;
-    }
+    double af = s_tails_inverse(&s->thr_tail, c->fire_score);
     double rf = af * k - prev_sum;
     double zf = rf <= 0 ? 0 : rf > 700 ? INFINITY : expm1(rf);
     out->threshold = isfinite(zf) ? base + zf * scale : INFINITY;
