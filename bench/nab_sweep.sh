@@ -3,13 +3,13 @@
 # detector moves with one of its constants.  For each VALUE it builds
 # ghost-nab with stages/anomaly/detector.c compiled with -DNAME=VALUE (only
 # the constants detector.c guards with #ifndef: S_TAIL_MEMORY, S_HIST_MEMORY,
-# S_CTX_L_HALF, S_WINSOR, S_CHG_WEIGHT), runs bench/nab.sh over NAB_ROOT and
-# scores it with nab_score.py (NAB_SCORE, default ../shared/tools/nab_score.py
-# next to the repository).  Prints one row per value: standard, reward-low-FP
-# and reward-low-FN scores, each at its own corpus-optimised threshold, or at
-# the threshold NAB_THRESHOLD when that is set (the same for every value
-# and profile: whether a value ranks anomalies better, not only where the
-# optimised threshold happens to fall).
+# S_CTX_L_HALF, S_WINSOR, S_CHG_WEIGHT, S_RANGE_TOL, S_RANGE_EDGE), runs
+# bench/nab.sh over NAB_ROOT and scores it with nab_score.py (NAB_SCORE,
+# default ../shared/tools/nab_score.py next to the repository).  Prints one
+# row per value: standard, reward-low-FP and reward-low-FN scores, each at
+# its own corpus-optimised threshold, or at the threshold NAB_THRESHOLD when
+# that is set (the same for every value and profile: whether a value ranks
+# anomalies better, not only where the optimised threshold happens to fall).
 #
 #   bash bench/nab_sweep.sh ../shared/data/nab S_TAIL_MEMORY 6 7 8 10
 #   NAB_THRESHOLD=0.8 bash bench/nab_sweep.sh ../shared/data/nab S_TAIL_MEMORY 7 8

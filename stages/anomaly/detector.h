@@ -48,12 +48,21 @@
  * counts it is noisy, so the burst machine does not fire on it.  Always on;
  * its memory is bounded by context.h's max_contexts (see there).
  *
+ * Range.  A fourth score, `range`: 0 while the value stays within the range
+ * of every value the series has shown (widened by 5% of its width each
+ * way), else 0.9 just past that and towards 1 further out (the spatial
+ * anomaly of Numenta's NAB detector).  The tail models judge a value
+ * against the current baseline and scale, calibrated on the series' own
+ * departures both ways: a latency that spikes up every day makes a drop of
+ * the same size look common, though nothing that low was ever seen.  Not
+ * used by the burst machine.
+ *
  * Score.  The step's `score`, the one alerts carry and the NAB benchmark
- * ranks, fuses the three: f = max(surprise, 0.8 x change, context'), where
- * context' = min(context, its own calibrated rarity): the context score
- * learns a tail model like the other two (scored 0.5 at 7 nats rather than
- * 5), so it counts fully on a series where it is usually quiet and little
- * on one whose sequences often look new (heavy-tailed volumes).  An
+ * ranks, fuses the four: f = max(surprise, 0.8 x change, context', range),
+ * where context' = min(context, its own calibrated rarity): the context
+ * score learns a tail model like the surprise (scored 0.5 at 7 nats rather
+ * than 5), so it counts fully on a series where it is usually quiet and
+ * little on one whose sequences often look new (heavy-tailed volumes).  An
  * incident is reported once, at its peak: a run of steps whose f is each a
  * new maximum of the last `window` steps is held while it rises, and the
  * first step after it reports the run's highest f; any other step reports
@@ -97,6 +106,7 @@ typedef struct {
     double surprise;     /* [0,1], the calibrated surprise of this value alone */
     double change;       /* [0,1]: how unusual the recent distribution is (see above) */
     double context;      /* [0,1]: how new the sequence leading here is (context.h) */
+    double range;        /* [0,1]: how far beyond the series' range so far (see Range) */
     double z;            /* signed robust z of this value */
     double baseline;     /* expected value for this step */
     double scale;        /* robust spread around it */

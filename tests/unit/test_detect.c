@@ -165,6 +165,56 @@ static void test_hist_memory(void)
     CHECK_EQ(ev, GH_DET_START);
 }
 
+/* The tail models judge a value against the current baseline and scale,
+ * calibrated on the series' own departures -- both ways: a gauge that
+ * spikes up by 30 every 20 steps teaches them that a departure of that
+ * size is common, so a drop to a level it has never shown is not rare for
+ * them.  The range signal sees it: nothing within the gauge's range
+ * scores, the drop scores at least 0.9 and is reported (the step after it,
+ * the held peak), and a value far beyond the range scores higher than one
+ * just past the 5% tolerance (graded).  Its own seed, the shared
+ * generator's state put back afterwards. */
+static void test_range(void)
+{
+    gh_detector_cfg_t c;
+    gh_detector_defaults(&c);
+    gh_detector_t *d = gh_detector_new(&c);
+    uint64_t saved = s_rng;
+    s_rng = 88172645463325252ull;
+    double in_range = 0, drop_surprise = 0, drop_range = 0, reported = 0;
+    for (int i = 0; i <= 3001; i++) {
+        double x = 50 + 10 * s_unif();
+        if (i % 20 == 10) x += 30;
+        if (i == 3000) x = 25;
+        gh_det_out_t o;
+        gh_detector_step(d, x, &o);
+        CHECK(o.range >= 0 && o.range < 1);
+        if (i < 3000 && o.range > in_range) in_range = o.range;
+        if (i == 3000) drop_surprise = o.surprise, drop_range = o.range;
+        if (i == 3001) reported = o.score;
+    }
+    CHECK(in_range == 0);
+    CHECK(drop_surprise < 0.9);
+    CHECK(drop_range >= 0.9);
+    CHECK(reported >= drop_range);
+    /* a range of about [50, 90]: a tolerance of about 2 */
+    gh_det_out_t o1, o2;
+    gh_detector_t *d2 = gh_detector_new(&c);
+    for (int i = 0; i < 300; i++) {
+        gh_det_out_t o;
+        gh_detector_step(d2, 50 + 10 * s_unif() + (i % 20 == 10 ? 30 : 0), &o);
+    }
+    gh_detector_step(d2, 47.0, &o1);
+    gh_detector_step(d2, 10.0, &o2);
+    CHECK(o1.range >= 0.9);
+    CHECK(o2.range > o1.range);
+    printf("range: drop's surprise %.2f, range %.2f, reported %.2f; past the range by 3 / 40: %.3f / %.3f\n",
+           drop_surprise, drop_range, reported, o1.range, o2.range);
+    s_rng = saved;
+    gh_detector_destroy(&d);
+    gh_detector_destroy(&d2);
+}
+
 /* ---- stage ---- */
 
 typedef struct {
@@ -459,6 +509,7 @@ int main(void)
     test_detector();
     test_peak_report();
     test_hist_memory();
+    test_range();
     test_hostdet();
     test_hosts();
     test_stage();
