@@ -25,9 +25,9 @@
  * With the history tail (S_HIST_MEMORY): 6 and 6.5 -> 69.6 / 62.2, 7 ->
  * 69.9 / 62.8, 7.5 -> 70.0 / 63.0, 8 -> 70.2 / 63.4, 9 -> 67.1 / 58.8; 7
  * stays, two steps from that cliff.  With the range score: 6 -> 72.3 /
- * 64.4, 7 -> 72.6 / 64.9, 8 -> 72.8 / 65.5, 9 -> 70.8 / 62.4.  (The constants under #ifndef can be
- * set at build time for bench/nab_sweep.sh; ghost is built with the values
- * here.) */
+ * 64.4, 7 -> 72.6 / 64.9, 8 -> 72.8 / 65.5, 9 -> 70.8 / 62.4.  (The
+ * constants under #ifndef can be set at build time for bench/nab_sweep.sh;
+ * ghost is built with the values here.) */
 #ifndef S_CTX_L_HALF
 #define S_CTX_L_HALF 7.0
 #endif
@@ -500,9 +500,9 @@ static void s_tails_update(s_tails_t *t, double a, int window)
     if (S_HIST_MEMORY > 0) s_tail_update(&t->hist, a, window, S_HIST_MEMORY);
 }
 
-/* Range score of x against the range of the values before it (then x
- * joins the range): 0 within it or within S_RANGE_TOL of its width of it,
- * else 1 - (1 - S_RANGE_EDGE) x tolerance / distance. */
+/* Range score of x against [lo, hi], the range of the values before it
+ * (then x joins the range): 0 unless x is further than tol = S_RANGE_TOL x
+ * (hi - lo) outside it, else 1 - (1 - S_RANGE_EDGE) x tol / distance. */
 static double s_range_step(gh_detector_t *s, double x)
 {
     double r = 0;

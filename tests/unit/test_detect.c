@@ -54,6 +54,7 @@ static s_ev_t s_run(const double *v, int n, double min_count)
         gh_detector_step(d, v[i], &o);
         CHECK(o.score >= 0 && o.score <= 1);
         CHECK(o.context >= 0 && o.context <= 1);
+        CHECK(o.range >= 0 && o.range <= 1);
         e.start += o.event == GH_DET_START;
         e.update += o.event == GH_DET_UPDATE;
         e.end += o.event == GH_DET_END;
