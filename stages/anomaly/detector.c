@@ -90,10 +90,8 @@
  * NAB detector, whose tolerance this is).  It sees what the tail models
  * cannot: they judge a value against the current baseline and scale,
  * calibrated on the series' own departures both ways, so a latency that
- * spikes up every day makes a drop of the same |z| look common (NAB's ec2
- * latency failure: z -7.5, surprise 0.57) though nothing that low was ever
- * seen, and a temperature 3.4 scales over its daily profile is ordinary
- * though 1.8 degrees over its all-time high (ambient temperature).  Graded,
+ * spikes up every day makes a drop of the same |z| look common though
+ * nothing that low was ever seen (test_detect's test_range).  Graded,
  * not a flat 1: the reported score holds the window's maximum, so a flat
  * score ties with an earlier record and hides a later, larger one
  * (S_RANGE_EDGE 1: 69.14 / 61.59).  Measured on NAB (standard / low-FP,

@@ -3,7 +3,8 @@
  * burst then a resolve, thin series quiet, watermark and lateness, new-template
  * alerts only after warm-up, identical alerts for 1 or 4 shards, a spike
  * that builds over steps reported once at its peak, after a quiet stretch
- * no burst for a spike of the size the series often had before; per-host
+ * no burst for a spike of the size the series often had before, a drop to
+ * a level never shown reported by its range score; per-host
  * series (hostdet.c): one host's burst inside a normal total is reported once,
  * naming the host, quiet without it, folded into the aggregate's alert when
  * the total bursts too, the same with 4 shards, caps counted. */
@@ -209,7 +210,7 @@ static void test_range(void)
     gh_detector_step(d2, 10.0, &o2);
     CHECK(o1.range >= 0.9);
     CHECK(o2.range > o1.range);
-    printf("range: drop's surprise %.2f, range %.2f, reported %.2f; past the range by 3 / 40: %.3f / %.3f\n",
+    printf("range: drop's surprise %.2f, range %.2f, reported %.2f; range at 47 / at 10: %.3f / %.3f\n",
            drop_surprise, drop_range, reported, o1.range, o2.range);
     s_rng = saved;
     gh_detector_destroy(&d);
